@@ -1,0 +1,265 @@
+//! Token claims: order-preserving, with registered claims read as parsed, malformed or absent.
+
+use serde_json::{Map, Value};
+
+use crate::error::{FormatError, Result};
+use crate::json;
+use crate::text::Untrusted;
+
+/// Registered and SciTokens claim names.
+pub mod names {
+    /// Issuer.
+    pub const ISS: &str = "iss";
+    /// Subject.
+    pub const SUB: &str = "sub";
+    /// Audience.
+    pub const AUD: &str = "aud";
+    /// Expiry time.
+    pub const EXP: &str = "exp";
+    /// Not-before time.
+    pub const NBF: &str = "nbf";
+    /// Issued-at time.
+    pub const IAT: &str = "iat";
+    /// Token identifier.
+    pub const JTI: &str = "jti";
+    /// Capabilities.
+    pub const SCOPE: &str = "scope";
+    /// SciTokens version marker.
+    pub const VER: &str = "ver";
+    /// WLCG profile version marker.
+    pub const WLCG_VER: &str = "wlcg.ver";
+    /// WLCG group memberships.
+    pub const WLCG_GROUPS: &str = "wlcg.groups";
+    /// SciTokens 1.0 optional-claims marker.
+    pub const OPT: &str = "opt";
+}
+
+/// A registered claim read from a token: present and well-formed, present with the wrong type
+/// or form, or absent. "Missing" and "malformed" cannot be confused.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimValue<T> {
+    /// Present and well-formed.
+    Present(T),
+    /// Present, but not of the required type or form; the reason says why.
+    Malformed(String),
+    /// Not in the token.
+    Absent,
+}
+
+impl<T> ClaimValue<T> {
+    /// The value, or an error naming the claim if it is absent or malformed.
+    pub fn require(self, claim: &str) -> Result<T> {
+        match self {
+            ClaimValue::Present(v) => Ok(v),
+            ClaimValue::Malformed(reason) => Err(FormatError::malformed(claim, reason)),
+            ClaimValue::Absent => Err(FormatError::MissingClaim {
+                claim: claim.to_owned(),
+            }),
+        }
+    }
+
+    /// The value if present, `None` if absent, an error naming the claim if malformed.
+    pub fn optional(self, claim: &str) -> Result<Option<T>> {
+        match self {
+            ClaimValue::Present(v) => Ok(Some(v)),
+            ClaimValue::Malformed(reason) => Err(FormatError::malformed(claim, reason)),
+            ClaimValue::Absent => Ok(None),
+        }
+    }
+
+    /// Whether the claim is absent.
+    pub fn is_absent(&self) -> bool {
+        matches!(self, ClaimValue::Absent)
+    }
+}
+
+/// The `aud` claim: one string or a non-empty array of strings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audience(Vec<String>);
+
+impl Audience {
+    /// The audiences, in token order.
+    pub fn values(&self) -> &[String] {
+        &self.0
+    }
+
+    /// Whether `aud` equals `value` exactly (case-sensitive).
+    pub fn contains(&self, value: &str) -> bool {
+        self.0.iter().any(|a| a == value)
+    }
+}
+
+/// The claims of a token, in token order.
+///
+/// ```
+/// use scitokens_format::{Claims, ClaimValue};
+/// let claims = Claims::from_json(br#"{"iss":"https://i.example","exp":1.9,"aud":["a","b"]}"#).unwrap();
+/// assert_eq!(claims.exp(), ClaimValue::Present(1));
+/// assert_eq!(claims.iss(), ClaimValue::Present("https://i.example"));
+/// assert!(claims.nbf().is_absent());
+/// assert!(claims.aud().require("aud").unwrap().contains("b"));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Claims(Map<String, Value>);
+
+impl Claims {
+    /// Wraps a JSON object.
+    pub fn new(map: Map<String, Value>) -> Self {
+        Claims(map)
+    }
+
+    /// Parses a JSON object strictly (duplicate names refused).
+    pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        json::parse_object(bytes)
+            .map(Claims)
+            .map_err(|reason| FormatError::Json {
+                part: crate::error::Part::Payload,
+                reason,
+            })
+    }
+
+    /// The raw value of a claim.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.get(name)
+    }
+
+    /// All claims in token order.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter()
+    }
+
+    /// The claims as a JSON object.
+    pub fn as_map(&self) -> &Map<String, Value> {
+        &self.0
+    }
+
+    /// Whether the token has this claim.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// A string claim.
+    pub fn string(&self, name: &str) -> ClaimValue<&str> {
+        match self.0.get(name) {
+            None => ClaimValue::Absent,
+            Some(Value::String(s)) => ClaimValue::Present(s),
+            Some(other) => ClaimValue::Malformed(format!(
+                "expected a string, found {} {}",
+                json::kind_of(other),
+                Untrusted::json(other)
+            )),
+        }
+    }
+
+    /// A time claim: a JSON number of seconds since the epoch, fractions floored.
+    pub fn time(&self, name: &str) -> ClaimValue<i64> {
+        match self.0.get(name) {
+            None => ClaimValue::Absent,
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(t) => ClaimValue::Present(t),
+                None => match n.as_f64().map(f64::floor) {
+                    // Within ±2^53 a float floors to an exact integer.
+                    Some(t) if t.abs() <= 9_007_199_254_740_992.0 => ClaimValue::Present(t as i64),
+                    _ => ClaimValue::Malformed(format!("time {n} is out of range")),
+                },
+            },
+            Some(other) => ClaimValue::Malformed(format!(
+                "expected a number of seconds, found {} {}",
+                json::kind_of(other),
+                Untrusted::json(other)
+            )),
+        }
+    }
+
+    /// `iss`.
+    pub fn iss(&self) -> ClaimValue<&str> {
+        self.string(names::ISS)
+    }
+
+    /// `sub`.
+    pub fn sub(&self) -> ClaimValue<&str> {
+        self.string(names::SUB)
+    }
+
+    /// `jti`.
+    pub fn jti(&self) -> ClaimValue<&str> {
+        self.string(names::JTI)
+    }
+
+    /// `scope`, which must be a string (not an array).
+    pub fn scope(&self) -> ClaimValue<&str> {
+        self.string(names::SCOPE)
+    }
+
+    /// `exp`.
+    pub fn exp(&self) -> ClaimValue<i64> {
+        self.time(names::EXP)
+    }
+
+    /// `nbf`.
+    pub fn nbf(&self) -> ClaimValue<i64> {
+        self.time(names::NBF)
+    }
+
+    /// `iat`.
+    pub fn iat(&self) -> ClaimValue<i64> {
+        self.time(names::IAT)
+    }
+
+    /// `aud`: a string, or a non-empty array of strings.
+    pub fn aud(&self) -> ClaimValue<Audience> {
+        match self.0.get(names::AUD) {
+            None => ClaimValue::Absent,
+            Some(Value::String(s)) => ClaimValue::Present(Audience(vec![s.clone()])),
+            Some(Value::Array(items)) if !items.is_empty() => {
+                let strings: Option<Vec<String>> = items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect();
+                match strings {
+                    Some(values) => ClaimValue::Present(Audience(values)),
+                    None => ClaimValue::Malformed(format!(
+                        "expected an array of strings, found {}",
+                        Untrusted::json(&Value::Array(items.clone()))
+                    )),
+                }
+            }
+            Some(Value::Array(_)) => ClaimValue::Malformed("empty audience array".into()),
+            Some(other) => ClaimValue::Malformed(format!(
+                "expected a string or an array of strings, found {} {}",
+                json::kind_of(other),
+                Untrusted::json(other)
+            )),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, name: &str, value: Value) {
+        self.0.insert(name.to_owned(), value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_is_not_absent() {
+        let c = Claims::from_json(br#"{"exp":"1700000000","aud":[],"sub":7,"nbf":-5}"#).unwrap();
+        let err = c.exp().require("exp").unwrap_err();
+        assert_eq!(err.kind(), "malformed_claim");
+        assert!(err.to_string().contains("\"1700000000\""), "{err}");
+        assert!(matches!(c.aud(), ClaimValue::Malformed(_)));
+        assert!(matches!(c.sub(), ClaimValue::Malformed(_)));
+        assert_eq!(c.nbf(), ClaimValue::Present(-5));
+        assert_eq!(c.iat().require("iat").unwrap_err().kind(), "missing_claim");
+        assert_eq!(c.iat().optional("iat").unwrap(), None);
+    }
+
+    #[test]
+    fn times_floor_and_bound() {
+        let c = Claims::from_json(br#"{"a":-1.5,"b":1e300,"c":17.99}"#).unwrap();
+        assert_eq!(c.time("a"), ClaimValue::Present(-2));
+        assert!(matches!(c.time("b"), ClaimValue::Malformed(_)));
+        assert_eq!(c.time("c"), ClaimValue::Present(17));
+    }
+}

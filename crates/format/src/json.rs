@@ -1,0 +1,141 @@
+//! JSON objects parsed strictly: duplicate member names anywhere are refused (RFC 7515 §5.2).
+//!
+//! serde_json keeps the last of two equal names; two implementations could then read two
+//! different tokens from the same bytes. This visitor builds an ordinary
+//! [`serde_json::Value`] (member order preserved) and fails on the first repeated name.
+//! Nesting depth is bounded by serde_json's recursion limit (128), so a deeply nested
+//! document is an error, never a stack overflow.
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use std::fmt;
+
+use crate::text::Untrusted;
+
+/// Parses `bytes` as one JSON value, refusing duplicate member names at any depth.
+pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice::<Strict>(bytes)
+        .map(|s| s.0)
+        .map_err(|e| e.to_string())
+}
+
+/// Parses `bytes` as a JSON object, refusing duplicates; the error says what was wrong.
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
+    match parse_strict(bytes)? {
+        Value::Object(map) => Ok(map),
+        other => Err(format!("expected a JSON object, found {}", kind_of(&other))),
+    }
+}
+
+/// A short name for the JSON type of `value`, for messages.
+pub(crate) fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("number is not finite"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
+        let mut map = Map::new();
+        while let Some(name) = access.next_key::<String>()? {
+            if map.contains_key(&name) {
+                return Err(de::Error::custom(format_args!(
+                    "duplicate member name {}",
+                    Untrusted::new(&name)
+                )));
+            }
+            let Strict(value) = access.next_value()?;
+            map.insert(name, value);
+        }
+        Ok(Value::Object(map))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_refused_at_any_depth() {
+        assert!(parse_object(br#"{"a":1,"b":{"c":1}}"#).is_ok());
+        let err = parse_object(br#"{"exp":1,"exp":2}"#).unwrap_err();
+        assert!(err.contains("duplicate member name \"exp\""), "{err}");
+        assert!(parse_object(br#"{"a":[{"x":1,"x":1}]}"#).is_err());
+    }
+
+    #[test]
+    fn order_is_preserved_and_non_objects_named() {
+        let map = parse_object(br#"{"z":1,"a":2}"#).unwrap();
+        assert_eq!(map.keys().collect::<Vec<_>>(), ["z", "a"]);
+        assert_eq!(
+            parse_object(b"[1]").unwrap_err(),
+            "expected a JSON object, found an array"
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+        assert!(parse_strict(deep.as_bytes()).is_err());
+        assert!(parse_strict(b"1e400").is_err());
+    }
+}

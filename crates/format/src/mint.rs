@@ -1,0 +1,243 @@
+//! Minting: a builder that writes a profile's claims and signs (SEMANTICS §1, §2).
+
+use serde_json::Value;
+
+use crate::b64;
+use crate::claims::{names, Claims};
+use crate::error::{FormatError, Result};
+use crate::header::{Header, TYP_AT_JWT, TYP_JWT};
+use crate::key::SigningKey;
+use crate::profile::{Profile, VER_SCITOKENS_2, WLCG_VER_1_0};
+use crate::scope::Scope;
+use crate::text::Untrusted;
+
+/// Token lifetime used when none is given, in seconds.
+pub const DEFAULT_LIFETIME_S: i64 = 600;
+
+/// Claims the builder writes itself; [`TokenBuilder::claim`] refuses them.
+const BUILDER_CLAIMS: [&str; 10] = [
+    names::ISS,
+    names::SUB,
+    names::AUD,
+    names::EXP,
+    names::NBF,
+    names::IAT,
+    names::JTI,
+    names::SCOPE,
+    names::VER,
+    names::WLCG_VER,
+];
+
+/// Builds and signs a token.
+///
+/// `iat = nbf = now`, `exp = now + lifetime`, `jti` a random UUID; the profile's marker claim
+/// (`ver` for SciTokens 2.0, `wlcg.ver` for WLCG; none for SciTokens 1.0 and access tokens) and
+/// header `typ` (`at+jwt` for access tokens, else `JWT`). The scope is checked with the same
+/// grammar the enforcer uses, so a token that no enforcer would accept is never minted.
+///
+/// ```
+/// use scitokens_format::{Algorithm, KeySet, Profile, SigningKey, TokenBuilder, UnverifiedToken};
+/// let key = SigningKey::generate(Algorithm::Es256).unwrap();
+/// let token = TokenBuilder::new(Profile::SciTokens2, "https://issuer.example")
+///     .scope("read:/data write:/data/out")
+///     .audience("https://storage.example")
+///     .sign(&key, 1_700_000_000)
+///     .unwrap();
+/// let keys = KeySet::new(vec![key.verifying_key().clone()]);
+/// let verified = UnverifiedToken::parse(&token).unwrap().verify(&keys).unwrap();
+/// assert_eq!(verified.claims().exp().require("exp").unwrap(), 1_700_000_600);
+/// assert_eq!(verified.claims().get("ver").unwrap(), "scitoken:2.0");
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenBuilder {
+    profile: Profile,
+    issuer: String,
+    subject: Option<String>,
+    audiences: Vec<String>,
+    scope: Option<String>,
+    lifetime: i64,
+    extra: Vec<(String, Value)>,
+}
+
+impl TokenBuilder {
+    /// A builder for `profile`, issued by `issuer`.
+    pub fn new(profile: Profile, issuer: impl Into<String>) -> Self {
+        TokenBuilder {
+            profile,
+            issuer: issuer.into(),
+            subject: None,
+            audiences: Vec::new(),
+            scope: None,
+            lifetime: DEFAULT_LIFETIME_S,
+            extra: Vec::new(),
+        }
+    }
+
+    /// Sets the space-separated `scope`.
+    pub fn scope(mut self, scope: impl Into<String>) -> Self {
+        self.scope = Some(scope.into());
+        self
+    }
+
+    /// Sets `sub`.
+    pub fn subject(mut self, sub: impl Into<String>) -> Self {
+        self.subject = Some(sub.into());
+        self
+    }
+
+    /// Adds an audience; one is written as a string, several as an array.
+    pub fn audience(mut self, aud: impl Into<String>) -> Self {
+        self.audiences.push(aud.into());
+        self
+    }
+
+    /// Sets the lifetime in seconds (default [`DEFAULT_LIFETIME_S`]).
+    pub fn lifetime(mut self, seconds: i64) -> Self {
+        self.lifetime = seconds;
+        self
+    }
+
+    /// Adds any other claim, written after the builder's own, in the order added.
+    pub fn claim(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.extra.push((name.into(), value));
+        self
+    }
+
+    /// The claims as they would be signed at `now`, after checking what was asked for.
+    pub fn claims(&self, now: i64) -> Result<Claims> {
+        let mint = |reason: String| FormatError::Mint { reason };
+        if self.lifetime <= 0 {
+            return Err(mint(format!(
+                "lifetime must be positive, not {}",
+                self.lifetime
+            )));
+        }
+        let exp = now
+            .checked_add(self.lifetime)
+            .ok_or_else(|| mint(format!("lifetime {} overflows", self.lifetime)))?;
+        if self.issuer.is_empty() {
+            return Err(mint("issuer is empty".into()));
+        }
+        let needs_aud = !matches!(self.profile, Profile::SciTokens1);
+        if needs_aud && self.audiences.is_empty() {
+            return Err(mint(format!(
+                "profile {} requires an audience (use its wildcard, e.g. {}, for any)",
+                self.profile,
+                self.profile
+                    .any_audience()
+                    .unwrap_or("an explicit audience")
+            )));
+        }
+        if let Some(scope) = &self.scope {
+            Scope::parse_list(scope)?;
+        }
+        let mut claims = Claims::default();
+        claims.insert(names::ISS, self.issuer.clone().into());
+        if let Some(sub) = &self.subject {
+            claims.insert(names::SUB, sub.clone().into());
+        }
+        match self.audiences.as_slice() {
+            [] => {}
+            [one] => claims.insert(names::AUD, one.clone().into()),
+            many => claims.insert(names::AUD, many.to_vec().into()),
+        }
+        match self.profile {
+            Profile::SciTokens2 => claims.insert(names::VER, VER_SCITOKENS_2.into()),
+            Profile::Wlcg => claims.insert(names::WLCG_VER, WLCG_VER_1_0.into()),
+            Profile::SciTokens1 | Profile::AccessToken => {}
+        }
+        if let Some(scope) = &self.scope {
+            claims.insert(names::SCOPE, scope.clone().into());
+        }
+        claims.insert(names::IAT, now.into());
+        claims.insert(names::NBF, now.into());
+        claims.insert(names::EXP, exp.into());
+        claims.insert(names::JTI, uuid::Uuid::new_v4().to_string().into());
+        for (name, value) in &self.extra {
+            if BUILDER_CLAIMS.contains(&name.as_str()) {
+                return Err(mint(format!(
+                    "claim {} is written by the builder; use its own setter",
+                    Untrusted::new(name)
+                )));
+            }
+            if claims.contains(name) {
+                return Err(mint(format!("claim {} given twice", Untrusted::new(name))));
+            }
+            claims.insert(name, value.clone());
+        }
+        Ok(claims)
+    }
+
+    /// Signs the token at time `now` (seconds since the epoch) and returns its compact form.
+    pub fn sign(&self, key: &SigningKey, now: i64) -> Result<String> {
+        let claims = self.claims(now)?;
+        let typ = match self.profile {
+            Profile::AccessToken => TYP_AT_JWT,
+            _ => TYP_JWT,
+        };
+        let header = Header::new(key.alg(), typ, key.kid());
+        sign_parts(&header, &claims, key)
+    }
+}
+
+/// Serializes and signs a header and claims as given. The header's `alg` must be the key's.
+pub fn sign_parts(header: &Header, claims: &Claims, key: &SigningKey) -> Result<String> {
+    if header.alg() != key.alg() {
+        return Err(FormatError::Mint {
+            reason: format!(
+                "header alg {} does not match the {} key",
+                header.alg(),
+                key.alg()
+            ),
+        });
+    }
+    let payload = Value::Object(claims.as_map().clone()).to_string();
+    let mut token = b64::encode(header.to_json().as_bytes());
+    token.push('.');
+    token.push_str(&b64::encode(payload.as_bytes()));
+    let signature = key.sign(token.as_bytes())?;
+    token.push('.');
+    token.push_str(&b64::encode(&signature));
+    Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::Algorithm;
+
+    #[test]
+    fn refusals() {
+        let b = TokenBuilder::new(Profile::Wlcg, "https://i");
+        assert!(b
+            .claims(0)
+            .unwrap_err()
+            .to_string()
+            .contains("requires an audience"));
+        let b = b.audience("x").scope("read:foo");
+        assert_eq!(b.claims(0).unwrap_err().kind(), "invalid_scope");
+        let b = TokenBuilder::new(Profile::SciTokens1, "https://i").claim("exp", 5.into());
+        assert!(b.claims(0).unwrap_err().to_string().contains("builder"));
+        let b = TokenBuilder::new(Profile::SciTokens1, "https://i").lifetime(0);
+        assert_eq!(b.claims(0).unwrap_err().kind(), "mint");
+    }
+
+    #[test]
+    fn access_token_typ_and_claim_order() {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        let t = TokenBuilder::new(Profile::AccessToken, "https://i")
+            .audience("a")
+            .audience("b")
+            .claim("z", 1.into())
+            .sign(&key, 100)
+            .unwrap();
+        let u = crate::UnverifiedToken::parse(&t).unwrap();
+        assert_eq!(u.header().typ(), Some("at+jwt"));
+        let names: Vec<_> = u.claims().iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["iss", "aud", "iat", "nbf", "exp", "jti", "z"]);
+        assert_eq!(
+            Profile::detect(u.header(), u.claims()).unwrap(),
+            Profile::AccessToken
+        );
+    }
+}

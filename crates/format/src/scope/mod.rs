@@ -1,0 +1,197 @@
+//! The scope grammar (SEMANTICS §6) and path matching (SEMANTICS §7), as pure types.
+//!
+//! A `scope` claim is split on runs of ASCII spaces; each entry is `AUTHZ[:RESOURCE]`, split at
+//! the first `:`. [`Scope::parse_list`] refuses the whole claim if any entry is invalid, so the
+//! verdict never depends on entry order. The enforcer builds its ACLs from these types.
+//!
+//! ```
+//! use scitokens_format::scope::{Authz, RequestTarget, Scope};
+//! let scopes = Scope::parse_list("read:/john  storage.create:/out openid").unwrap();
+//! assert_eq!(scopes.len(), 3);
+//! assert_eq!(scopes[1].authz(), &Authz::StorageCreate);
+//! let john = RequestTarget::parse("/john/file").unwrap();
+//! let johnathan = RequestTarget::parse("/johnathan").unwrap();
+//! assert!(scopes[0].resource().covers(&john));
+//! assert!(!scopes[0].resource().covers(&johnathan));
+//! assert!(Scope::parse_list("read:/ok read:/home/user1/..").is_err());
+//! ```
+
+mod authz;
+mod path;
+mod request;
+mod resource;
+mod url;
+
+use std::fmt;
+use std::str::FromStr;
+
+use nom::bytes::complete::take_while1;
+use nom::character::complete::char;
+use nom::combinator::{all_consuming, opt, rest};
+use nom::sequence::preceded;
+use nom::{IResult, Parser};
+
+pub use authz::{Authz, ResourceRule};
+pub use path::{ScopePath, MAX_DECODE_PASSES};
+pub use request::{RequestPath, RequestTarget};
+pub use resource::Resource;
+
+use crate::error::{FormatError, Result};
+use crate::text::Untrusted;
+
+/// One scope entry: an authorization and the resource it applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    authz: Authz,
+    resource: Resource,
+}
+
+/// `AUTHZ[:RESOURCE]`: the name, then optionally everything after the first `:`.
+fn entry(input: &str) -> IResult<&str, (&str, Option<&str>)> {
+    all_consuming((
+        take_while1(authz::is_authz_char),
+        opt(preceded(char(':'), rest)),
+    ))
+    .parse(input)
+}
+
+impl Scope {
+    /// A scope from its parts.
+    pub fn new(authz: Authz, resource: Resource) -> Self {
+        Scope { authz, resource }
+    }
+
+    /// Parses one entry.
+    ///
+    /// ```
+    /// use scitokens_format::scope::{Authz, Resource, Scope, ScopePath};
+    /// let s = Scope::parse("read").unwrap();
+    /// assert_eq!(s.resource(), &Resource::Path(ScopePath::root()));
+    /// assert_eq!(s.to_string(), "read:/");
+    /// assert!(Scope::parse("storage.read").is_err());
+    /// assert!(Scope::parse("read:foo").is_err());
+    /// assert_eq!(Scope::parse("compute.cancel:/x").unwrap().to_string(), "compute.cancel");
+    /// ```
+    pub fn parse(text: &str) -> Result<Self> {
+        let invalid = |reason: String| FormatError::InvalidScope {
+            entry: Untrusted::new(text),
+            reason,
+        };
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(invalid(format!(
+                "contains control character U+{:04X}",
+                c as u32
+            )));
+        }
+        let (name, resource) = match entry(text) {
+            Ok((_, parsed)) => parsed,
+            Err(_) => {
+                return Err(invalid(
+                    "authorization name must be non-empty [A-Za-z0-9._-], optionally followed by :RESOURCE".into(),
+                ))
+            }
+        };
+        let authz: Authz = name.parse()?;
+        let resource = match (authz.resource_rule(), resource) {
+            (ResourceRule::Ignored, _) => Resource::Any,
+            (ResourceRule::PathOrUrlDefaultRoot, None) => Resource::Path(ScopePath::root()),
+            (ResourceRule::Optional, None) => Resource::Any,
+            (ResourceRule::PathRequired, None) => {
+                return Err(invalid(format!("{authz} requires a path")));
+            }
+            (ResourceRule::PathRequired, Some(r)) if !r.starts_with('/') => {
+                return Err(invalid(format!("{authz} requires a path starting with /")));
+            }
+            (_, Some(r)) => Resource::parse(r).map_err(invalid)?,
+        };
+        Ok(Scope { authz, resource })
+    }
+
+    /// Parses a whole `scope` claim; one invalid entry refuses it all.
+    pub fn parse_list(claim: &str) -> Result<Vec<Scope>> {
+        claim
+            .split(' ')
+            .filter(|e| !e.is_empty())
+            .map(Scope::parse)
+            .collect()
+    }
+
+    /// The authorization.
+    pub fn authz(&self) -> &Authz {
+        &self.authz
+    }
+
+    /// The resource.
+    pub fn resource(&self) -> &Resource {
+        &self.resource
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.resource {
+            Resource::Any => write!(f, "{}", self.authz),
+            resource => write!(f, "{}:{resource}", self.authz),
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = FormatError;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Scope::parse(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_entries_anywhere_refuse_the_list() {
+        for bad in [
+            "read:/home/user1/..",
+            "read:/foo/%2e%2e/bar",
+            "read:/foo/%252e%252e/bar",
+            "read:/foo%2Fbar",
+            "read:foo",
+            "read:",
+            "storage.modify",
+            "storage.read:https://h/x",
+            "condor",
+            ":/x",
+            "re$d:/x",
+            "read:/a\tb",
+        ] {
+            for list in [format!("{bad} read:/ok"), format!("read:/ok {bad}")] {
+                assert!(Scope::parse_list(&list).is_err(), "{list:?} accepted");
+            }
+        }
+    }
+
+    #[test]
+    fn spaces_collapse_and_empty_is_no_grants() {
+        assert_eq!(Scope::parse_list("   ").unwrap(), vec![]);
+        assert_eq!(Scope::parse_list("  read:/a   write:/b ").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn display_roundtrips() {
+        for s in [
+            "read:/",
+            "write:/data/out/",
+            "read:/a%20b",
+            "read:mysql://db:3806/schema",
+            "storage.stage:/tape",
+            "condor:/WRITE",
+            "openid",
+            "queue",
+            "wlcg.groups:/cms",
+        ] {
+            let parsed = Scope::parse(s).unwrap();
+            assert_eq!(parsed.to_string(), s);
+            assert_eq!(Scope::parse(&parsed.to_string()).unwrap(), parsed);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Scope paths: percent-decoded, normalized, and refused if they could ever widen a grant
+//! (SEMANTICS §6); and [`ScopePath::covers`] on segment boundaries (SEMANTICS §7).
+
+use std::fmt;
+
+use super::request::RequestPath;
+
+/// How many rounds of percent-decoding a scope path segment gets before a remaining escape
+/// makes it invalid.
+pub const MAX_DECODE_PASSES: usize = 4;
+
+/// A normalized scope path: absolute, decoded, with no `.`, `..` or empty segment.
+///
+/// The only constructor is [`ScopePath::parse`], so a value of this type never holds a
+/// traversal. A trailing `/` marks a directory: `/foo/` covers `/foo/` and everything below,
+/// not the file `/foo`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScopePath {
+    /// `/` or `/seg/seg`, decoded, without trailing slash.
+    path: String,
+    dir: bool,
+}
+
+impl ScopePath {
+    /// The root, `/`, which covers every path.
+    pub fn root() -> Self {
+        ScopePath {
+            path: "/".into(),
+            dir: false,
+        }
+    }
+
+    /// Parses a scope path; the error says what is wrong.
+    ///
+    /// ```
+    /// use scitokens_format::scope::ScopePath;
+    /// assert_eq!(ScopePath::parse("/a/./b//c").unwrap().as_str(), "/a/b/c");
+    /// assert_eq!(ScopePath::parse("/a%20b").unwrap().as_str(), "/a b");
+    /// assert!(ScopePath::parse("/foo/%252e%252e/bar").is_err());
+    /// assert!(ScopePath::parse("/foo%2Fbar").is_err());
+    /// assert!(ScopePath::parse("foo").is_err());
+    /// ```
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let rest = text
+            .strip_prefix('/')
+            .ok_or_else(|| "a path must start with /".to_owned())?;
+        let mut path = String::with_capacity(text.len());
+        for raw in rest.split('/') {
+            let segment = decode_segment(raw)?;
+            if segment.is_empty() || segment == "." {
+                continue;
+            }
+            path.push('/');
+            path.push_str(&segment);
+        }
+        if path.is_empty() {
+            return Ok(ScopePath::root());
+        }
+        Ok(ScopePath {
+            path,
+            dir: text.ends_with('/'),
+        })
+    }
+
+    /// The decoded path without a trailing slash: `/` or `/a/b`.
+    pub fn as_str(&self) -> &str {
+        &self.path
+    }
+
+    /// Whether the scope names a directory (it was written with a trailing `/`).
+    pub fn is_dir(&self) -> bool {
+        self.dir
+    }
+
+    /// Whether this is the root, which covers every path.
+    pub fn is_root(&self) -> bool {
+        self.path == "/"
+    }
+
+    /// The decoded segments.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.path.split('/').filter(|s| !s.is_empty())
+    }
+
+    /// Whether this scope path grants `request`: the root covers everything; otherwise the
+    /// request must be this path or lie below it, on a segment boundary. A directory scope
+    /// does not cover the bare name.
+    ///
+    /// ```
+    /// use scitokens_format::scope::{RequestPath, ScopePath};
+    /// let john = ScopePath::parse("/john").unwrap();
+    /// let covers = |r: &str| john.covers(&RequestPath::parse(r).unwrap());
+    /// assert!(covers("/john") && covers("/john/file") && covers("/x/../john/"));
+    /// assert!(!covers("/johnathan") && !covers("/") && !covers("/john/../etc"));
+    /// ```
+    pub fn covers(&self, request: &RequestPath) -> bool {
+        if self.is_root() {
+            return true;
+        }
+        let r = request.as_str();
+        match r.strip_prefix(self.path.as_str()) {
+            Some("") => !self.dir || request.is_dir(),
+            Some(below) => below.starts_with('/'),
+            None => false,
+        }
+    }
+}
+
+impl fmt::Display for ScopePath {
+    /// The path as it would be written in a scope: spaces and `%` escaped, a directory with
+    /// its trailing `/`. Parsing the output gives the same value.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.path.chars() {
+            match c {
+                ' ' => f.write_str("%20")?,
+                '%' => f.write_str("%25")?,
+                c => fmt::Write::write_char(f, c)?,
+            }
+        }
+        if self.dir && !self.is_root() {
+            f.write_str("/")?;
+        }
+        Ok(())
+    }
+}
+
+/// Decodes one segment up to [`MAX_DECODE_PASSES`] times, refusing traversal and separators
+/// at every stage.
+fn decode_segment(raw: &str) -> Result<String, String> {
+    let mut current = raw.to_owned();
+    for pass in 0..=MAX_DECODE_PASSES {
+        if current == ".." {
+            return Err(if pass == 0 {
+                "path segment \"..\" is not allowed".to_owned()
+            } else {
+                format!("path segment decodes to \"..\" after {pass} pass(es)")
+            });
+        }
+        if let Some(c) = current
+            .chars()
+            .find(|&c| c == '/' || c == '\\' || c.is_control())
+        {
+            return Err(format!(
+                "path segment {}contains {}",
+                if pass == 0 {
+                    ""
+                } else {
+                    "decodes to something that "
+                },
+                describe(c)
+            ));
+        }
+        if !current.contains('%') {
+            return Ok(current);
+        }
+        if pass == MAX_DECODE_PASSES {
+            break;
+        }
+        current = percent_decode(&current)?;
+    }
+    Err(format!(
+        "path segment still holds a percent escape after {MAX_DECODE_PASSES} decoding passes"
+    ))
+}
+
+fn describe(c: char) -> String {
+    match c {
+        '/' => "an encoded \"/\"".into(),
+        '\\' => "a backslash".into(),
+        c => format!("control character U+{:04X}", c as u32),
+    }
+}
+
+fn percent_decode(text: &str) -> Result<String, String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| "\"%\" is not followed by two hex digits".to_owned())?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| "percent escapes do not decode to UTF-8".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn traversal_in_every_spelling_is_refused() {
+        for bad in [
+            "/home/user1/..",
+            "/foo/%2e%2e/bar",
+            "/foo/%2E%2e/bar",
+            "/foo/.%2e/bar",
+            "/foo/%252e%252e/bar",
+            "/foo/%25252e%25252e",
+            "/foo/%c0%ae%c0%ae",
+            "/foo%2Fbar",
+            "/foo%5c..",
+            "/foo\\bar",
+            "/a%00b",
+            "/a%",
+            "/a%2",
+            "/a%zz",
+            "/a%2525252525",
+            "/100%25",
+        ] {
+            assert!(ScopePath::parse(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn normalization_and_display_roundtrip() {
+        let cases = [
+            ("/", "/", false),
+            ("//", "/", false),
+            ("/foo/", "/foo", true),
+            ("/a/%2e/b", "/a/b", false),
+            ("/a%2520b", "/a b", false),
+        ];
+        for (input, path, dir) in cases {
+            let p = ScopePath::parse(input).unwrap();
+            assert_eq!((p.as_str(), p.is_dir()), (path, dir), "{input}");
+            assert_eq!(ScopePath::parse(&p.to_string()).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn directory_scope_does_not_cover_the_file() {
+        let dir = ScopePath::parse("/foo/").unwrap();
+        let req = |r: &str| RequestPath::parse(r).unwrap();
+        assert!(!dir.covers(&req("/foo")));
+        assert!(dir.covers(&req("/foo/")));
+        assert!(dir.covers(&req("/foo/x")));
+        assert!(!dir.covers(&req("/foobar")));
+    }
+}

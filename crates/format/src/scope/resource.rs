@@ -1,0 +1,82 @@
+//! What a scope entry is about: a path, a URL, or nothing in particular.
+
+use std::fmt;
+
+use super::path::ScopePath;
+use super::request::RequestTarget;
+use super::url::split_url;
+
+/// The resource of a scope entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Resource {
+    /// No resource: the grant is not restricted to one (`queue`, `openid`, the compute scopes).
+    Any,
+    /// A path on the server.
+    Path(ScopePath),
+    /// A URL: same scheme (compared lower-case) and authority (exact), path by the path rule.
+    Url {
+        /// Scheme, lower-case.
+        scheme: String,
+        /// Authority (`host[:port]`), as written.
+        authority: String,
+        /// The URL's path.
+        path: ScopePath,
+    },
+}
+
+impl Resource {
+    /// Parses a path (`/...`) or a URL (`scheme://authority/path`); anything else is an error.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.starts_with('/') {
+            return ScopePath::parse(text).map(Resource::Path);
+        }
+        match split_url(text) {
+            Some((scheme, authority, path)) => Ok(Resource::Url {
+                scheme: scheme.to_ascii_lowercase(),
+                authority: authority.to_owned(),
+                path: if path.is_empty() {
+                    ScopePath::root()
+                } else {
+                    ScopePath::parse(path)?
+                },
+            }),
+            None if text.is_empty() => Err("empty resource after \":\"".into()),
+            None => Err("resource must be an absolute path or scheme://authority/path".into()),
+        }
+    }
+
+    /// Whether this resource covers the requested target (SEMANTICS §7).
+    pub fn covers(&self, target: &RequestTarget) -> bool {
+        match (self, target) {
+            (Resource::Any, _) => true,
+            (Resource::Path(scope), RequestTarget::Path(request)) => scope.covers(request),
+            (
+                Resource::Url {
+                    scheme,
+                    authority,
+                    path,
+                },
+                RequestTarget::Url {
+                    scheme: s,
+                    authority: a,
+                    path: p,
+                },
+            ) => scheme == s && authority == a && path.covers(p),
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resource::Any => Ok(()),
+            Resource::Path(path) => path.fmt(f),
+            Resource::Url {
+                scheme,
+                authority,
+                path,
+            } => write!(f, "{scheme}://{authority}{path}"),
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Compact JWS decoding (SEMANTICS §1): [`UnverifiedToken`] for inspection, [`VerifiedToken`]
+//! only from a successful signature check.
+
+use crate::b64;
+use crate::claims::Claims;
+use crate::error::{FormatError, Part, Result};
+use crate::header::Header;
+use crate::jwk::KeySet;
+use crate::key::{Algorithm, VerifyingKey, ES256_SIGNATURE_LEN, MAX_RSA_BITS, MIN_RSA_BITS};
+
+/// Default maximum length of a serialized token: 64 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 64 * 1024;
+
+/// A token whose structure, header and claims have been checked but whose signature has not.
+///
+/// Safe to show to a person; never a basis for an authorization decision.
+#[derive(Debug, Clone)]
+pub struct UnverifiedToken {
+    raw: String,
+    signing_input_len: usize,
+    header: Header,
+    claims: Claims,
+    signature: Vec<u8>,
+}
+
+impl UnverifiedToken {
+    /// Decodes a compact JWS with the default size limit.
+    ///
+    /// The checks run cheapest first: size, segment count, strict base64url, header JSON with
+    /// `alg` on the allow-list and no `crit`, the signature length for ES256, then payload JSON.
+    /// Duplicate JSON member names are refused everywhere.
+    ///
+    /// ```
+    /// use scitokens_format::UnverifiedToken;
+    /// let err = UnverifiedToken::parse("a.b").unwrap_err();
+    /// assert_eq!(err.to_string(), "token has 2 segment(s); a compact JWS has exactly 3");
+    /// // {"alg":"none"} . {} . (empty)
+    /// let err = UnverifiedToken::parse("eyJhbGciOiJub25lIn0.e30.").unwrap_err();
+    /// assert_eq!(err.kind(), "alg_not_allowed");
+    /// ```
+    pub fn parse(token: &str) -> Result<Self> {
+        Self::parse_with_limit(token, DEFAULT_MAX_TOKEN_LEN)
+    }
+
+    /// Decodes a compact JWS refusing anything longer than `max_len` bytes.
+    pub fn parse_with_limit(token: &str, max_len: usize) -> Result<Self> {
+        if token.len() > max_len {
+            return Err(FormatError::TooLong {
+                len: token.len(),
+                max: max_len,
+            });
+        }
+        let mut parts = token.splitn(6, '.');
+        let segments: [&str; 3] = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(h), Some(p), Some(s), None) => [h, p, s],
+            (Some(_), Some(_), Some(_), Some(_)) => {
+                let found = 4 + parts.count();
+                return Err(if found == 4 {
+                    FormatError::TokenWithKey
+                } else {
+                    FormatError::SegmentCount {
+                        found: token.split('.').count(),
+                    }
+                });
+            }
+            _ => {
+                return Err(FormatError::SegmentCount {
+                    found: token.split('.').count(),
+                })
+            }
+        };
+        let [header_b64, payload_b64, signature_b64] = segments;
+        let header_json =
+            b64::decode(header_b64).ok_or(FormatError::Base64 { part: Part::Header })?;
+        let header = Header::from_json(&header_json)?;
+        let signature = b64::decode(signature_b64).ok_or(FormatError::Base64 {
+            part: Part::Signature,
+        })?;
+        check_signature_length(header.alg(), signature.len())?;
+        let payload_json = b64::decode(payload_b64).ok_or(FormatError::Base64 {
+            part: Part::Payload,
+        })?;
+        let claims = Claims::from_json(&payload_json)?;
+        Ok(UnverifiedToken {
+            raw: token.to_owned(),
+            signing_input_len: header_b64.len() + 1 + payload_b64.len(),
+            header,
+            claims,
+            signature,
+        })
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The claims, unverified.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// The serialized token.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The decoded signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        &self.signature
+    }
+
+    /// Checks the signature with the key of `keys` that the header's `kid` names (or the only
+    /// key, if the token has no `kid`).
+    pub fn verify(self, keys: &KeySet) -> Result<VerifiedToken> {
+        let key = keys.select(self.header.kid())?;
+        self.verify_with_key(key)
+    }
+
+    /// Checks the signature with a key the caller chose; the token's `kid` is not consulted.
+    pub fn verify_with_key(self, key: &VerifyingKey) -> Result<VerifiedToken> {
+        let signing_input = &self.raw.as_bytes()[..self.signing_input_len];
+        key.verify(self.header.alg(), signing_input, &self.signature)?;
+        Ok(self.into_verified())
+    }
+
+    pub(crate) fn into_verified(self) -> VerifiedToken {
+        VerifiedToken {
+            raw: self.raw,
+            header: self.header,
+            claims: self.claims,
+        }
+    }
+}
+
+/// Refuses impossible signature lengths before any key is looked up.
+fn check_signature_length(alg: Algorithm, len: usize) -> Result<()> {
+    let (ok, expected) = match alg {
+        Algorithm::Es256 => (len == ES256_SIGNATURE_LEN, ES256_SIGNATURE_LEN),
+        Algorithm::Rs256 => {
+            let min = (MIN_RSA_BITS / 8) as usize;
+            (len >= min && len <= (MAX_RSA_BITS / 8) as usize, min)
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(FormatError::SignatureLength {
+            alg,
+            expected,
+            found: len,
+        })
+    }
+}
+
+/// A token whose signature verified. Claims are not yet validated (that is the validator's job).
+#[derive(Debug, Clone)]
+pub struct VerifiedToken {
+    raw: String,
+    header: Header,
+    claims: Claims,
+}
+
+impl VerifiedToken {
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The claims, covered by the verified signature.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
+    }
+
+    /// The serialized token.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn four_segments_is_token_with_key_five_is_count() {
+        assert_eq!(
+            UnverifiedToken::parse("a.b.c.d").unwrap_err().kind(),
+            "token_with_key"
+        );
+        assert_eq!(
+            UnverifiedToken::parse("a.b.c.d.e").unwrap_err().to_string(),
+            "token has 5 segment(s); a compact JWS has exactly 3"
+        );
+        assert_eq!(
+            UnverifiedToken::parse("").unwrap_err().kind(),
+            "segment_count"
+        );
+    }
+
+    #[test]
+    fn size_limit_before_anything() {
+        let long = "a".repeat(DEFAULT_MAX_TOKEN_LEN + 1);
+        assert_eq!(
+            UnverifiedToken::parse(&long).unwrap_err().kind(),
+            "too_long"
+        );
+    }
+}
