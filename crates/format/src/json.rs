@@ -7,6 +7,7 @@
 //! document is an error, never a stack overflow.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
@@ -38,6 +39,9 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
         Value::Object(_) => "an object",
     }
 }
+
+/// Initial capacity of an object's member map.
+const TYPICAL_MEMBERS: usize = 12;
 
 struct Strict(Value);
 
@@ -95,16 +99,21 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        let mut map = Map::new();
+        // Token objects have about ten members: start there and hash each name once.
+        let mut map = Map::with_capacity(TYPICAL_MEMBERS);
         while let Some(name) = access.next_key::<String>()? {
-            if map.contains_key(&name) {
-                return Err(de::Error::custom(format_args!(
-                    "duplicate member name {}",
-                    Untrusted::new(&name)
-                )));
-            }
             let Strict(value) = access.next_value()?;
-            map.insert(name, value);
+            match map.entry(name) {
+                Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                Entry::Occupied(existing) => {
+                    return Err(de::Error::custom(format_args!(
+                        "duplicate member name {}",
+                        Untrusted::new(existing.key())
+                    )));
+                }
+            }
         }
         Ok(Value::Object(map))
     }

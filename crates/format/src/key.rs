@@ -7,7 +7,7 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use josekit::jws::{JwsSigner, JwsVerifier, ES256, RS256};
+use josekit::jws::{JwsSigner, ES256, RS256};
 use openssl::ec::{EcGroup, EcKey};
 use openssl::hash::{hash, MessageDigest};
 use openssl::nid::Nid;
@@ -16,6 +16,7 @@ use openssl::rsa::Rsa;
 
 use crate::error::{FormatError, Result};
 use crate::text::Untrusted;
+use crate::verifier::Verifier;
 
 /// Smallest RSA modulus accepted, in bits (SEMANTICS §1).
 pub const MIN_RSA_BITS: u32 = 2048;
@@ -81,7 +82,7 @@ pub struct VerifyingKey {
     alg: Algorithm,
     kid: Option<String>,
     pkey: PKey<Public>,
-    verifier: Arc<dyn JwsVerifier>,
+    verifier: Verifier,
 }
 
 impl fmt::Debug for VerifyingKey {
@@ -98,15 +99,7 @@ impl VerifyingKey {
     /// (2048 to 16384 bits). The algorithm follows from the key.
     pub(crate) fn from_pkey(pkey: PKey<Public>, kid: Option<String>) -> Result<Self> {
         let alg = algorithm_for(&pkey)?;
-        let der = pkey.public_key_to_der().map_err(FormatError::crypto)?;
-        let verifier: Arc<dyn JwsVerifier> = match alg {
-            Algorithm::Es256 => {
-                Arc::new(ES256.verifier_from_der(&der).map_err(FormatError::crypto)?)
-            }
-            Algorithm::Rs256 => {
-                Arc::new(RS256.verifier_from_der(&der).map_err(FormatError::crypto)?)
-            }
-        };
+        let verifier = Verifier::new(&pkey)?;
         Ok(VerifyingKey {
             alg,
             kid,
@@ -208,11 +201,13 @@ impl VerifyingKey {
                 found: signature.len(),
             });
         }
-        self.verifier
-            .verify(message, signature)
-            .map_err(|_| FormatError::BadSignature {
+        if self.verifier.verify(message, signature) {
+            Ok(())
+        } else {
+            Err(FormatError::BadSignature {
                 kid: self.kid_for_messages(),
             })
+        }
     }
 
     fn kid_for_messages(&self) -> Untrusted {

@@ -55,6 +55,7 @@ mod profile;
 pub mod scope;
 mod text;
 mod token;
+mod verifier;
 
 pub use claims::{names, Audience, ClaimValue, Claims};
 pub use clock::{Clock, FixedClock, SystemClock};

@@ -12,6 +12,8 @@
 //! are what the generator makes (ES256 signatures are randomized, so for them the header and
 //! payload must match and the stored signature must still verify).
 
+#![allow(clippy::unwrap_used)] // helpers of a test: a panic is a failed test
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -73,7 +75,11 @@ impl Sig {
                 let mut s = Signer::new(MessageDigest::sha384(), &pkey).unwrap();
                 let der = s.sign_oneshot_to_vec(input).unwrap();
                 let sig = openssl::ecdsa::EcdsaSig::from_der(&der).unwrap();
-                [sig.r().to_vec_padded(48).unwrap(), sig.s().to_vec_padded(48).unwrap()].concat()
+                [
+                    sig.r().to_vec_padded(48).unwrap(),
+                    sig.s().to_vec_padded(48).unwrap(),
+                ]
+                .concat()
             }
             Sig::Raw(bytes) => bytes.clone(),
         }
@@ -116,8 +122,25 @@ fn same(t: String) -> String {
     t
 }
 
-fn case(name: &'static str, description: &'static str, header: String, payload: String, sig: Sig, jwks: &'static str, expect: Value) -> Case {
-    Case { name, description, header, payload, sig, mutate: same, jwks, expect }
+fn case(
+    name: &'static str,
+    description: &'static str,
+    header: String,
+    payload: String,
+    sig: Sig,
+    jwks: &'static str,
+    expect: Value,
+) -> Case {
+    Case {
+        name,
+        description,
+        header,
+        payload,
+        sig,
+        mutate: same,
+        jwks,
+        expect,
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -127,60 +150,347 @@ fn cases() -> Vec<Case> {
     let wlcg = r#"{"wlcg.ver":"1.0","sub":"bob","aud":"https://wlcg.cern.ch/jwt/v1/any","scope":"storage.read:/ storage.modify:/out","iss":"https://issuer.example","exp":1700000600,"iat":1700000000,"jti":"a","wlcg.groups":["/cms"]}"#.to_owned();
     let rsa_public_pem = read("keys/rs256-public.pem");
     let mut out = vec![
-        case("es256-scitokens2", "a typical SciTokens 2.0 token, ES256", es_header.clone(), p.clone(), Sig::Key(ES), "keys/issuer.jwks", ok(&p)),
-        case("rs256-wlcg", "a WLCG token, RS256; claim order preserved", rs_header.clone(), wlcg.clone(), Sig::Key(RS), "keys/issuer.jwks", ok(&wlcg)),
-        case("es256-no-kid-one-key", "no kid and a key set of exactly one key", r#"{"alg":"ES256","typ":"JWT"}"#.into(), p.clone(), Sig::Key(ES), "keys/es256-only-nokid.jwks", ok(&p)),
-        case("no-kid-two-keys", "no kid and a key set of two keys", r#"{"alg":"ES256"}"#.into(), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("ambiguous_key", "holds 2 keys")),
-        case("unknown-kid", "kid not in the key set", r#"{"alg":"ES256","kid":"nope"}"#.into(), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("unknown_kid", "\"nope\"")),
-        case("alg-none", "alg none with an empty signature", r#"{"alg":"none"}"#.into(), p.clone(), Sig::Raw(vec![]), "keys/issuer.jwks", err("alg_not_allowed", "\"none\"")),
-        case("alg-hs256-rsa-public-key-as-secret", "HS256 keyed with the issuer's RSA public key PEM (key confusion)", format!(r#"{{"alg":"HS256","kid":"{}"}}"#, kid(RS)), p.clone(), Sig::Hmac(rsa_public_pem), "keys/issuer.jwks", err("alg_not_allowed", "\"HS256\"")),
-        case("alg-es384", "ES384 signed with a P-384 key", r#"{"alg":"ES384","kid":"p384"}"#.into(), p.clone(), Sig::Es384("keys/p384-private.pem"), "keys/unsupported.jwks", err("alg_not_allowed", "\"ES384\"")),
-        case("alg-missing", "header without alg", r#"{"typ":"JWT"}"#.into(), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("missing_alg", "alg")),
-        case("alg-not-a-string", "alg is a number", r#"{"alg":256}"#.into(), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("alg_not_allowed", "256")),
-        case("crit", "a crit header parameter", format!(r#"{{"alg":"ES256","kid":"{}","crit":["exp"],"exp":1}}"#, kid(ES)), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("header", "crit")),
-        case("kid-not-a-string", "kid is a number", r#"{"alg":"ES256","kid":7}"#.into(), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("header", "\"kid\" is a number")),
-        case("es256-header-rsa-key", "ES256 header whose kid names the RSA key", format!(r#"{{"alg":"ES256","kid":"{}"}}"#, kid(RS)), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("key_alg_mismatch", "RS256 key but the token header says ES256")),
-        case("rs256-header-ec-key", "RS256 header whose kid names the EC key", format!(r#"{{"alg":"RS256","kid":"{}"}}"#, kid(ES)), p.clone(), Sig::Key(RS), "keys/issuer.jwks", err("key_alg_mismatch", "ES256 key but the token header says RS256")),
-        case("es256-der-signature", "ES256 signature in DER instead of r||s", es_header.clone(), p.clone(), Sig::Der(ES), "keys/issuer.jwks", err("signature_length", "expected 64")),
-        case("es256-empty-signature", "ES256 with an empty signature", es_header.clone(), p.clone(), Sig::Raw(vec![]), "keys/issuer.jwks", err("signature_length", "0 bytes")),
-        case("es256-r-zero", "ES256 signature with r = 0", es_header.clone(), p.clone(), Sig::Raw([vec![0u8; 32], vec![1u8; 32]].concat()), "keys/issuer.jwks", err("bad_signature", "does not verify")),
-        case("es256-s-above-order", "ES256 signature with s above the group order", es_header.clone(), p.clone(), Sig::Raw([vec![1u8; 32], vec![0xffu8; 32]].concat()), "keys/issuer.jwks", err("bad_signature", "does not verify")),
-        case("rs256-truncated-signature", "RS256 signature cut to 255 bytes", rs_header.clone(), p.clone(), Sig::Raw(vec![7u8; 255]), "keys/issuer.jwks", err("signature_length", "255 bytes")),
-        case("other-key-same-kid", "signed by another EC key that claims the issuer's kid", es_header.clone(), p.clone(), Sig::Key(ES_OTHER), "keys/issuer.jwks", err("bad_signature", "does not verify")),
-        case("duplicate-exp", "payload with exp twice", es_header.clone(), r#"{"iss":"https://issuer.example","exp":1,"exp":9999999999}"#.into(), Sig::Key(ES), "keys/issuer.jwks", err("json", "duplicate member name \"exp\"")),
-        case("duplicate-alg", "header with alg twice", r#"{"alg":"RS256","alg":"ES256"}"#.into(), p.clone(), Sig::Key(ES), "keys/issuer.jwks", err("json", "duplicate member name \"alg\"")),
-        case("payload-array", "payload is a JSON array", es_header.clone(), r#"[{"iss":"https://issuer.example"}]"#.into(), Sig::Key(ES), "keys/issuer.jwks", err("json", "found an array")),
-        case("payload-not-json", "payload is not JSON", es_header.clone(), "iss=x".into(), Sig::Key(ES), "keys/issuer.jwks", err("json", "payload")),
-        case("p384-key-in-set", "an ES256 token whose kid names a P-384 key, skipped from the set", r#"{"alg":"ES256","kid":"p384"}"#.into(), p.clone(), Sig::Key(ES), "keys/unsupported.jwks", err("unknown_kid", "p384")),
-        case("rsa1024-key-in-set", "an RS256 token whose kid names a 1024-bit key, skipped from the set", r#"{"alg":"RS256","kid":"rsa1024"}"#.into(), p.clone(), Sig::Raw(vec![1u8; 256]), "keys/unsupported.jwks", err("unknown_kid", "rsa1024")),
-        case("unsupported-keys-skipped-others-used", "a set with unusable keys still serves its good key", es_header.clone(), p.clone(), Sig::Key(ES), "keys/unsupported.jwks", ok(&p)),
+        case(
+            "es256-scitokens2",
+            "a typical SciTokens 2.0 token, ES256",
+            es_header.clone(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            ok(&p),
+        ),
+        case(
+            "rs256-wlcg",
+            "a WLCG token, RS256; claim order preserved",
+            rs_header.clone(),
+            wlcg.clone(),
+            Sig::Key(RS),
+            "keys/issuer.jwks",
+            ok(&wlcg),
+        ),
+        case(
+            "es256-no-kid-one-key",
+            "no kid and a key set of exactly one key",
+            r#"{"alg":"ES256","typ":"JWT"}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/es256-only-nokid.jwks",
+            ok(&p),
+        ),
+        case(
+            "no-kid-two-keys",
+            "no kid and a key set of two keys",
+            r#"{"alg":"ES256"}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("ambiguous_key", "holds 2 keys"),
+        ),
+        case(
+            "unknown-kid",
+            "kid not in the key set",
+            r#"{"alg":"ES256","kid":"nope"}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("unknown_kid", "\"nope\""),
+        ),
+        case(
+            "alg-none",
+            "alg none with an empty signature",
+            r#"{"alg":"none"}"#.into(),
+            p.clone(),
+            Sig::Raw(vec![]),
+            "keys/issuer.jwks",
+            err("alg_not_allowed", "\"none\""),
+        ),
+        case(
+            "alg-hs256-rsa-public-key-as-secret",
+            "HS256 keyed with the issuer's RSA public key PEM (key confusion)",
+            format!(r#"{{"alg":"HS256","kid":"{}"}}"#, kid(RS)),
+            p.clone(),
+            Sig::Hmac(rsa_public_pem),
+            "keys/issuer.jwks",
+            err("alg_not_allowed", "\"HS256\""),
+        ),
+        case(
+            "alg-es384",
+            "ES384 signed with a P-384 key",
+            r#"{"alg":"ES384","kid":"p384"}"#.into(),
+            p.clone(),
+            Sig::Es384("keys/p384-private.pem"),
+            "keys/unsupported.jwks",
+            err("alg_not_allowed", "\"ES384\""),
+        ),
+        case(
+            "alg-missing",
+            "header without alg",
+            r#"{"typ":"JWT"}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("missing_alg", "alg"),
+        ),
+        case(
+            "alg-not-a-string",
+            "alg is a number",
+            r#"{"alg":256}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("alg_not_allowed", "256"),
+        ),
+        case(
+            "crit",
+            "a crit header parameter",
+            format!(
+                r#"{{"alg":"ES256","kid":"{}","crit":["exp"],"exp":1}}"#,
+                kid(ES)
+            ),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("header", "crit"),
+        ),
+        case(
+            "kid-not-a-string",
+            "kid is a number",
+            r#"{"alg":"ES256","kid":7}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("header", "\"kid\" is a number"),
+        ),
+        case(
+            "es256-header-rsa-key",
+            "ES256 header whose kid names the RSA key",
+            format!(r#"{{"alg":"ES256","kid":"{}"}}"#, kid(RS)),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err(
+                "key_alg_mismatch",
+                "RS256 key but the token header says ES256",
+            ),
+        ),
+        case(
+            "rs256-header-ec-key",
+            "RS256 header whose kid names the EC key",
+            format!(r#"{{"alg":"RS256","kid":"{}"}}"#, kid(ES)),
+            p.clone(),
+            Sig::Key(RS),
+            "keys/issuer.jwks",
+            err(
+                "key_alg_mismatch",
+                "ES256 key but the token header says RS256",
+            ),
+        ),
+        case(
+            "es256-der-signature",
+            "ES256 signature in DER instead of r||s",
+            es_header.clone(),
+            p.clone(),
+            Sig::Der(ES),
+            "keys/issuer.jwks",
+            err("signature_length", "expected 64"),
+        ),
+        case(
+            "es256-empty-signature",
+            "ES256 with an empty signature",
+            es_header.clone(),
+            p.clone(),
+            Sig::Raw(vec![]),
+            "keys/issuer.jwks",
+            err("signature_length", "0 bytes"),
+        ),
+        case(
+            "es256-r-zero",
+            "ES256 signature with r = 0",
+            es_header.clone(),
+            p.clone(),
+            Sig::Raw([vec![0u8; 32], vec![1u8; 32]].concat()),
+            "keys/issuer.jwks",
+            err("bad_signature", "does not verify"),
+        ),
+        case(
+            "es256-s-above-order",
+            "ES256 signature with s above the group order",
+            es_header.clone(),
+            p.clone(),
+            Sig::Raw([vec![1u8; 32], vec![0xffu8; 32]].concat()),
+            "keys/issuer.jwks",
+            err("bad_signature", "does not verify"),
+        ),
+        case(
+            "rs256-truncated-signature",
+            "RS256 signature cut to 255 bytes",
+            rs_header.clone(),
+            p.clone(),
+            Sig::Raw(vec![7u8; 255]),
+            "keys/issuer.jwks",
+            err("signature_length", "255 bytes"),
+        ),
+        case(
+            "other-key-same-kid",
+            "signed by another EC key that claims the issuer's kid",
+            es_header.clone(),
+            p.clone(),
+            Sig::Key(ES_OTHER),
+            "keys/issuer.jwks",
+            err("bad_signature", "does not verify"),
+        ),
+        case(
+            "duplicate-exp",
+            "payload with exp twice",
+            es_header.clone(),
+            r#"{"iss":"https://issuer.example","exp":1,"exp":9999999999}"#.into(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("json", "duplicate member name \"exp\""),
+        ),
+        case(
+            "duplicate-alg",
+            "header with alg twice",
+            r#"{"alg":"RS256","alg":"ES256"}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("json", "duplicate member name \"alg\""),
+        ),
+        case(
+            "payload-array",
+            "payload is a JSON array",
+            es_header.clone(),
+            r#"[{"iss":"https://issuer.example"}]"#.into(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("json", "found an array"),
+        ),
+        case(
+            "payload-not-json",
+            "payload is not JSON",
+            es_header.clone(),
+            "iss=x".into(),
+            Sig::Key(ES),
+            "keys/issuer.jwks",
+            err("json", "payload"),
+        ),
+        case(
+            "p384-key-in-set",
+            "an ES256 token whose kid names a P-384 key, skipped from the set",
+            r#"{"alg":"ES256","kid":"p384"}"#.into(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/unsupported.jwks",
+            err("unknown_kid", "p384"),
+        ),
+        case(
+            "rsa1024-key-in-set",
+            "an RS256 token whose kid names a 1024-bit key, skipped from the set",
+            r#"{"alg":"RS256","kid":"rsa1024"}"#.into(),
+            p.clone(),
+            Sig::Raw(vec![1u8; 256]),
+            "keys/unsupported.jwks",
+            err("unknown_kid", "rsa1024"),
+        ),
+        case(
+            "unsupported-keys-skipped-others-used",
+            "a set with unusable keys still serves its good key",
+            es_header.clone(),
+            p.clone(),
+            Sig::Key(ES),
+            "keys/unsupported.jwks",
+            ok(&p),
+        ),
     ];
-    let mut mutated = |name, description, header: &String, sig, mutate: fn(String) -> String, expect| {
-        out.push(Case { name, description, header: header.clone(), payload: payload_scitokens2(), sig, mutate, jwks: "keys/issuer.jwks", expect });
-    };
-    mutated("tampered-payload", "one payload character changed after signing", &es_header, Sig::Key(ES), |t| {
-        let (h, rest) = t.split_once('.').unwrap();
-        let (body, sig) = rest.split_once('.').unwrap();
-        let claims: Value = serde_json::from_slice(&B64.decode(body).unwrap()).unwrap();
-        let mut claims = claims.as_object().unwrap().clone();
-        claims.insert("scope".into(), "read:/ write:/".into());
-        format!("{h}.{}.{sig}", B64.encode(Value::Object(claims).to_string()))
-    }, err("bad_signature", "does not verify"));
-    mutated("base64-padding", "header segment with = padding", &es_header, Sig::Key(ES), |t| {
-        let (h, rest) = t.split_once('.').unwrap();
-        format!("{h}==.{rest}")
-    }, err("base64", "header"));
-    mutated("base64-standard-alphabet", "payload with + and / (standard alphabet)", &es_header, Sig::Key(ES), |t| {
-        let (h, rest) = t.split_once('.').unwrap();
-        format!("{h}.+/{}", &rest[2..])
-    }, err("base64", "payload"));
-    mutated("two-segments", "header and payload only", &es_header, Sig::Key(ES), |t| t.rsplit_once('.').unwrap().0.to_owned(), err("segment_count", "2 segment"));
-    mutated("four-segments", "a fourth segment (token with key)", &es_header, Sig::Key(ES), |t| format!("{t}.e30"), err("token_with_key", "4 segments"));
-    mutated("too-long-100k", "a 100 KB token", &es_header, Sig::Key(ES), |t| {
-        let (h, rest) = t.split_once('.').unwrap();
-        format!("{h}.{}{rest}", "A".repeat(100 * 1024))
-    }, err("too_long", "over the limit of 65536"));
-    mutated("whitespace", "a space inside the token", &es_header, Sig::Key(ES), |t| t.replacen('.', ". ", 1), err("base64", "payload"));
+    let mut mutated =
+        |name, description, header: &String, sig, mutate: fn(String) -> String, expect| {
+            out.push(Case {
+                name,
+                description,
+                header: header.clone(),
+                payload: payload_scitokens2(),
+                sig,
+                mutate,
+                jwks: "keys/issuer.jwks",
+                expect,
+            });
+        };
+    mutated(
+        "tampered-payload",
+        "one payload character changed after signing",
+        &es_header,
+        Sig::Key(ES),
+        |t| {
+            let (h, rest) = t.split_once('.').unwrap();
+            let (body, sig) = rest.split_once('.').unwrap();
+            let claims: Value = serde_json::from_slice(&B64.decode(body).unwrap()).unwrap();
+            let mut claims = claims.as_object().unwrap().clone();
+            claims.insert("scope".into(), "read:/ write:/".into());
+            format!(
+                "{h}.{}.{sig}",
+                B64.encode(Value::Object(claims).to_string())
+            )
+        },
+        err("bad_signature", "does not verify"),
+    );
+    mutated(
+        "base64-padding",
+        "header segment with = padding",
+        &es_header,
+        Sig::Key(ES),
+        |t| {
+            let (h, rest) = t.split_once('.').unwrap();
+            format!("{h}==.{rest}")
+        },
+        err("base64", "header"),
+    );
+    mutated(
+        "base64-standard-alphabet",
+        "payload with + and / (standard alphabet)",
+        &es_header,
+        Sig::Key(ES),
+        |t| {
+            let (h, rest) = t.split_once('.').unwrap();
+            format!("{h}.+/{}", &rest[2..])
+        },
+        err("base64", "payload"),
+    );
+    mutated(
+        "two-segments",
+        "header and payload only",
+        &es_header,
+        Sig::Key(ES),
+        |t| t.rsplit_once('.').unwrap().0.to_owned(),
+        err("segment_count", "2 segment"),
+    );
+    mutated(
+        "four-segments",
+        "a fourth segment (token with key)",
+        &es_header,
+        Sig::Key(ES),
+        |t| format!("{t}.e30"),
+        err("token_with_key", "4 segments"),
+    );
+    mutated(
+        "too-long-100k",
+        "a 100 KB token",
+        &es_header,
+        Sig::Key(ES),
+        |t| {
+            let (h, rest) = t.split_once('.').unwrap();
+            format!("{h}.{}{rest}", "A".repeat(100 * 1024))
+        },
+        err("too_long", "over the limit of 65536"),
+    );
+    mutated(
+        "whitespace",
+        "a space inside the token",
+        &es_header,
+        Sig::Key(ES),
+        |t| t.replacen('.', ". ", 1),
+        err("base64", "payload"),
+    );
     out
 }
 
@@ -205,7 +515,9 @@ fn foreign_jwk(rel: &str, kid: &str) -> Value {
     if let Ok(ec) = pkey.ec_key() {
         let mut ctx = BigNumContext::new().unwrap();
         let (mut x, mut y) = (BigNum::new().unwrap(), BigNum::new().unwrap());
-        ec.public_key().affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx).unwrap();
+        ec.public_key()
+            .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)
+            .unwrap();
         json!({"kty":"EC","crv":"P-384","kid":kid,"x":B64.encode(x.to_vec_padded(48).unwrap()),"y":B64.encode(y.to_vec_padded(48).unwrap())})
     } else {
         let rsa = pkey.rsa().unwrap();
@@ -242,7 +554,11 @@ fn generator_matches_committed_vectors() {
         if regenerate {
             fs::write(&path, pretty(&set)).unwrap();
         }
-        assert_eq!(fs::read_to_string(&path).unwrap(), pretty(&set), "{rel} is stale: regenerate");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            pretty(&set),
+            "{rel} is stale: regenerate"
+        );
     }
     for case in cases() {
         let path = testdata().join(format!("vectors/{}.json", case.name));
@@ -253,7 +569,11 @@ fn generator_matches_committed_vectors() {
         let fresh = build(&case);
         let stored_token = stored["token"].as_str().unwrap();
         if case.sig.deterministic() {
-            assert_eq!(stored_token, fresh, "{}: token differs: regenerate", case.name);
+            assert_eq!(
+                stored_token, fresh,
+                "{}: token differs: regenerate",
+                case.name
+            );
         } else {
             // Everything but the (randomized) signature segment must match.
             let unsigned = |t: &str| {
@@ -263,9 +583,19 @@ fn generator_matches_committed_vectors() {
                 }
                 segments.join(".")
             };
-            assert_eq!(unsigned(stored_token), unsigned(&fresh), "{}: header or payload differs", case.name);
+            assert_eq!(
+                unsigned(stored_token),
+                unsigned(&fresh),
+                "{}: header or payload differs",
+                case.name
+            );
         }
-        assert_eq!(stored, vector_json(&case, stored_token), "{}: description or expectation differs", case.name);
+        assert_eq!(
+            stored,
+            vector_json(&case, stored_token),
+            "{}: description or expectation differs",
+            case.name
+        );
     }
 }
 
@@ -288,12 +618,19 @@ fn every_vector_gives_its_expected_outcome() {
                 let expected: &Map<String, Value> = expect["claims"].as_object().unwrap();
                 assert_eq!(verified.claims().as_map(), expected, "{name}");
                 let order: Vec<_> = verified.claims().iter().map(|(k, _)| k).collect();
-                assert_eq!(order, expected.keys().collect::<Vec<_>>(), "{name}: claim order");
+                assert_eq!(
+                    order,
+                    expected.keys().collect::<Vec<_>>(),
+                    "{name}: claim order"
+                );
             }
             (Err(e), Some(kind)) => {
                 assert_eq!(e.kind(), kind.as_str().unwrap(), "{name}: {e}");
                 let fragment = expect["message_contains"].as_str().unwrap();
-                assert!(e.to_string().contains(fragment), "{name}: {e:?} lacks {fragment:?}");
+                assert!(
+                    e.to_string().contains(fragment),
+                    "{name}: {e:?} lacks {fragment:?}"
+                );
             }
             (Ok(_), Some(kind)) => panic!("{name}: verified, expected {kind}"),
             (Err(e), None) => panic!("{name}: expected success, got {e}"),
@@ -307,8 +644,15 @@ fn every_vector_gives_its_expected_outcome() {
 fn unsupported_keys_are_skipped_with_reasons() {
     let keys = KeySet::from_json(&read("keys/unsupported.jwks")).unwrap();
     assert_eq!(keys.len(), 1);
-    let reasons: Vec<_> = keys.skipped().iter().map(|s| (s.kid.clone().unwrap(), s.reason.clone())).collect();
+    let reasons: Vec<_> = keys
+        .skipped()
+        .iter()
+        .map(|s| (s.kid.clone().unwrap(), s.reason.clone()))
+        .collect();
     assert!(reasons[0].1.contains("P-384"), "{reasons:?}");
-    assert!(reasons[1].1.contains("1024 bits is too small"), "{reasons:?}");
+    assert!(
+        reasons[1].1.contains("1024 bits is too small"),
+        "{reasons:?}"
+    );
     assert!(reasons[2].1.contains("kty \"oct\""), "{reasons:?}");
 }

@@ -1,0 +1,27 @@
+//! Test support shared by the workspace's test suites. Not published.
+//!
+//! - [`testdata`]: the repository's `testdata/` directory, wherever the test runs from;
+//! - [`Reference`]: the incumbent implementations (the Python `scitokens` library and the
+//!   scitokens-cpp command-line tools), found on this machine or reported missing.
+//!
+//! Interop tests skip with a message when a reference is missing, unless
+//! `SCITOKENS_INTEROP_REQUIRED=1` is set (CI sets it), in which case a missing reference fails.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod reference;
+
+use std::path::PathBuf;
+
+pub use reference::{interop_required, Reference};
+
+/// The repository's `testdata/` directory.
+pub fn testdata() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../testdata")
+}
+
+/// Read a file under `testdata/`, panicking with its path on failure.
+pub fn read_testdata(rel: &str) -> Vec<u8> {
+    std::fs::read(testdata().join(rel)).unwrap_or_else(|e| panic!("testdata/{rel}: {e}"))
+}
