@@ -1,7 +1,7 @@
 //! SciTokens for Rust: one dependency for the whole toolkit.
 //!
 //! This crate only re-exports; each part lives in its own crate:
-//! - [`format`] (`scitokens-format`): keys, key sets, compact JWS decoding and verification,
+//! - [`format`](mod@format) (`scitokens-format`): keys, key sets, compact JWS decoding and verification,
 //!   claims, profiles, minting, scopes and paths.
 //!
 //! ```
