@@ -36,3 +36,41 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A clock that stays where it is set and moves only when told: for tests of anything that
+/// keeps time (caches, long-lived enforcers). Shareable across threads.
+///
+/// ```
+/// use scitokens_format::{Clock, ManualClock};
+/// let clock = ManualClock::new(1_700_000_000);
+/// clock.advance(601);
+/// assert_eq!(clock.now(), 1_700_000_601);
+/// clock.set(5);
+/// assert_eq!(clock.now(), 5);
+/// ```
+#[derive(Debug, Default)]
+pub struct ManualClock(std::sync::atomic::AtomicI64);
+
+impl ManualClock {
+    /// A clock showing `now`.
+    pub fn new(now: i64) -> Self {
+        ManualClock(std::sync::atomic::AtomicI64::new(now))
+    }
+
+    /// Moves the clock by `seconds` (negative moves it back).
+    pub fn advance(&self, seconds: i64) {
+        self.0
+            .fetch_add(seconds, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Sets the clock to `now`.
+    pub fn set(&self, now: i64) {
+        self.0.store(now, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}

@@ -20,8 +20,16 @@ pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Parses `bytes` as a JSON object, refusing duplicates; the error says what was wrong.
-pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
+/// Parses `bytes` as a JSON object, refusing duplicate member names at any depth and nesting
+/// deeper than 128; the error says what was wrong. Member order is preserved.
+///
+/// ```
+/// use scitokens_format::parse_json_object;
+/// assert_eq!(parse_json_object(br#"{"b":1,"a":2}"#).unwrap().keys().next().unwrap(), "b");
+/// assert!(parse_json_object(br#"{"a":1,"a":2}"#).unwrap_err().contains("duplicate"));
+/// assert!(parse_json_object(b"[1]").is_err());
+/// ```
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
     match parse_strict(bytes)? {
         Value::Object(map) => Ok(map),
         other => Err(format!("expected a JSON object, found {}", kind_of(&other))),

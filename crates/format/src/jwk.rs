@@ -142,7 +142,12 @@ fn bytes_member(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>>
 }
 
 fn ec_from_jwk(jwk: &Map<String, Value>) -> Result<PKey<openssl::pkey::Public>> {
-    let crv = string_member(jwk, "crv")?;
+    // scitokens-cpp writes EC keys without `crv` into its key cache (seen with 0.7.3); when
+    // `alg` is ES256 the curve is fixed by it, so a missing `crv` is accepted then and only then.
+    let crv = match jwk.get("crv") {
+        None if jwk.get("alg").and_then(Value::as_str) == Some("ES256") => "P-256",
+        _ => string_member(jwk, "crv")?,
+    };
     if crv != "P-256" {
         return Err(FormatError::key(format!(
             "EC curve {} is not supported (ES256 needs P-256)",
@@ -308,6 +313,11 @@ impl KeySet {
         }
     }
 
+    /// Whether some usable key in the set has this `kid`.
+    pub fn contains_kid(&self, kid: &str) -> bool {
+        self.by_kid.contains_key(kid)
+    }
+
     /// The usable keys, in set order.
     pub fn keys(&self) -> &[VerifyingKey] {
         &self.keys
@@ -394,6 +404,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("private"));
+    }
+
+    #[test]
+    fn missing_crv_only_with_es256_alg() {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        let mut jwk = key.verifying_key().to_jwk().unwrap();
+        jwk.remove("crv");
+        // As scitokens-cpp writes them into its cache: alg ES256, no crv.
+        let back = VerifyingKey::from_jwk(&jwk).unwrap();
+        assert_eq!(
+            back.to_spki_der().unwrap(),
+            key.verifying_key().to_spki_der().unwrap()
+        );
+        jwk.remove("alg");
+        let err = VerifyingKey::from_jwk(&jwk).unwrap_err().to_string();
+        assert!(err.contains("crv"), "{err}");
     }
 
     #[test]

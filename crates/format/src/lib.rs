@@ -58,9 +58,10 @@ mod token;
 mod verifier;
 
 pub use claims::{names, Audience, ClaimValue, Claims};
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use error::{FormatError, Part, Result};
 pub use header::{Header, TYP_AT_JWT, TYP_JWT};
+pub use json::parse_object as parse_json_object;
 pub use jwk::{KeySet, SkippedKey};
 pub use key::{
     Algorithm, SigningKey, VerifyingKey, DEFAULT_RSA_BITS, ES256_SIGNATURE_LEN, MAX_RSA_BITS,

@@ -2,7 +2,8 @@
 //!
 //! - [`testdata`]: the repository's `testdata/` directory, wherever the test runs from;
 //! - [`Reference`]: the incumbent implementations (the Python `scitokens` library and the
-//!   scitokens-cpp command-line tools), found on this machine or reported missing.
+//!   scitokens-cpp command-line tools), found on this machine or reported missing;
+//! - [`https::TestIssuer`]: a real HTTPS issuer on 127.0.0.1 with a test CA.
 //!
 //! Interop tests skip with a message when a reference is missing, unless
 //! `SCITOKENS_INTEROP_REQUIRED=1` is set (CI sets it), in which case a missing reference fails.
@@ -10,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod https;
 mod reference;
 
 use std::path::PathBuf;

@@ -1,0 +1,551 @@
+//! The key cache: memory first, then the SQLite file, then the network.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::thread::JoinHandle;
+
+use scitokens_format::{Clock, KeySet, SystemClock, Untrusted};
+use serde_json::{Map, Value};
+
+use crate::config::KeyCacheConfig;
+use crate::discovery::Discovery;
+use crate::error::{KeyCacheError, Result};
+use crate::metrics::Counters;
+use crate::row::CachedRow;
+use crate::source::KeySource;
+use crate::store::Store;
+
+/// Issuer keys from OIDC discovery, kept in a SQLite file shared with other processes (and
+/// with scitokens-cpp), served from memory.
+///
+/// A value the caller owns and shares (`Clone` is cheap: it is a handle). The hot path, a
+/// fresh entry, takes a read lock on a map and clones an `Arc`: no SQLite, no network, no
+/// lock held across I/O. Policy (SEMANTICS and `docs/keycache.md`):
+///
+/// - fresh (`now < next_update`): use;
+/// - stale (`next_update <= now < expires`): use, and refresh in a background thread; a failed
+///   refresh keeps the cached keys and is retried after `failure_retry_s`;
+/// - expired or absent: read the file (another process may have fetched), else fetch; one
+///   fetch per issuer at a time, concurrent misses wait for it;
+/// - a failed fetch with no usable keys is remembered for `failure_retry_s` and reported;
+/// - an unknown `kid` forces at most one refresh per issuer per `unknown_kid_refresh_s`.
+#[derive(Clone)]
+pub struct KeyCache {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) config: KeyCacheConfig,
+    pub(crate) clock: Arc<dyn Clock>,
+    store: Store,
+    discovery: Discovery,
+    entries: RwLock<HashMap<String, Arc<Entry>>>,
+    issuers: Mutex<HashMap<String, Arc<IssuerState>>>,
+    background: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Keys held in memory for one issuer.
+pub(crate) struct Entry {
+    pub(crate) keys: Arc<KeySet>,
+    pub(crate) expires: i64,
+    pub(crate) next_update: i64,
+}
+
+#[derive(Default)]
+pub(crate) struct IssuerState {
+    /// Held for the whole of a fetch: one fetch per issuer at a time.
+    fetch: Mutex<()>,
+    status: Mutex<Status>,
+    pub(crate) counters: Counters,
+}
+
+#[derive(Default)]
+struct Status {
+    /// When the last fetch failed, and why; cleared by a success.
+    failure: Option<(i64, String)>,
+    /// No refresh attempt before this time (back-off after a failure).
+    retry_after: i64,
+    /// A background refresh is running.
+    refreshing: bool,
+    /// When an unknown `kid` last forced a refresh.
+    last_kid_refresh: Option<i64>,
+}
+
+/// One issuer's row, as listed by [`KeyCache::list`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuerInfo {
+    /// The issuer.
+    pub issuer: String,
+    /// The decoded row, or why it could not be decoded.
+    pub row: Result<CachedRow, String>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // The data behind these locks stays consistent even if a holder panicked.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl KeyCache {
+    /// Opens the cache the configuration names, with the system clock.
+    ///
+    /// An unusable location is an error, or an in-memory cache (with a warning) when
+    /// `allow_in_memory` is set.
+    pub fn open(config: KeyCacheConfig) -> Result<Self> {
+        Self::open_with_clock(config, Arc::new(SystemClock))
+    }
+
+    /// Like [`open`](Self::open), reading time from `clock`.
+    pub fn open_with_clock(config: KeyCacheConfig, clock: Arc<dyn Clock>) -> Result<Self> {
+        config.check()?;
+        let file = config.cache_file()?;
+        let store = match Store::open(file.as_deref()) {
+            Ok(store) => store,
+            Err(e) if config.allow_in_memory && file.is_some() => {
+                log::warn!("{e}; using an in-memory key cache instead");
+                Store::open(None)?
+            }
+            Err(e) => return Err(e),
+        };
+        let discovery = Discovery::new(&config)?;
+        Ok(KeyCache {
+            inner: Arc::new(Inner {
+                config,
+                clock,
+                store,
+                discovery,
+                entries: RwLock::new(HashMap::new()),
+                issuers: Mutex::new(HashMap::new()),
+                background: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    /// The cache file, or `None` for an in-memory cache.
+    pub fn location(&self) -> Option<&Path> {
+        self.inner.store.path()
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &KeyCacheConfig {
+        &self.inner.config
+    }
+
+    /// Every row of the cache file, issuers in order. Rows that do not decode are listed with
+    /// the reason.
+    pub fn list(&self) -> Result<Vec<IssuerInfo>> {
+        Ok(self
+            .inner
+            .store
+            .list()?
+            .into_iter()
+            .map(|(issuer, text)| IssuerInfo {
+                issuer,
+                row: text.and_then(|t| CachedRow::decode(&t)),
+            })
+            .collect())
+    }
+
+    /// One issuer's row from the cache file, if present.
+    pub fn get(&self, issuer: &str) -> Result<Option<Result<CachedRow, String>>> {
+        Ok(self
+            .inner
+            .store
+            .get(issuer)?
+            .map(|text| text.and_then(|t| CachedRow::decode(&t))))
+    }
+
+    /// Stores an issuer's keys from a JWKS document, as if just fetched (the admin "add").
+    /// The document must hold at least one usable key.
+    pub fn set_jwks(&self, issuer: &str, jwks: &[u8]) -> Result<Arc<KeySet>> {
+        let map = scitokens_format::parse_json_object(jwks)
+            .map_err(|reason| scitokens_format::FormatError::InvalidKeySet { reason })?;
+        let keys = usable(issuer, KeySet::from_map(&map)?)?;
+        let now = self.inner.clock.now();
+        let state = self.inner.state(issuer);
+        let _fetch = lock(&state.fetch);
+        self.inner.save(issuer, map, keys, now, true)
+    }
+
+    /// Removes an issuer from the file and from memory; `true` if the file had it.
+    pub fn delete(&self, issuer: &str) -> Result<bool> {
+        let state = self.inner.state(issuer);
+        let _fetch = lock(&state.fetch);
+        let existed = self.inner.store.delete(issuer)?;
+        self.inner
+            .entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(issuer);
+        *lock(&state.status) = Status::default();
+        Ok(existed)
+    }
+
+    /// Fetches an issuer's keys now (admin timeout), whatever their state.
+    pub fn refresh(&self, issuer: &str) -> Result<Arc<KeySet>> {
+        self.inner.discovery_allowed(issuer)?;
+        self.inner.refresh(issuer, true)
+    }
+
+    /// Refreshes every issuer in the cache file; one result per issuer.
+    pub fn refresh_all(&self) -> Result<Vec<(String, Result<Arc<KeySet>>)>> {
+        Ok(self
+            .inner
+            .store
+            .list()?
+            .into_iter()
+            .map(|(issuer, _)| {
+                let result = self.inner.refresh(&issuer, true);
+                (issuer, result)
+            })
+            .collect())
+    }
+
+    /// Per-issuer counters (fetches, failures, stale uses, negative-cache hits, background
+    /// and unknown-kid refreshes, loads from the file) as a JSON object keyed by issuer.
+    pub fn metrics(&self) -> Value {
+        let issuers = lock(&self.inner.issuers);
+        let mut out = Map::new();
+        let mut names: Vec<&String> = issuers.keys().collect();
+        names.sort();
+        for name in names {
+            out.insert(name.clone(), issuers[name].counters.to_json());
+        }
+        Value::Object(out)
+    }
+
+    /// Waits for the background refreshes started so far (for orderly shutdown and tests).
+    pub fn join_background(&self) {
+        let handles: Vec<_> = lock(&self.inner.background).drain(..).collect();
+        for handle in handles {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl KeySource for KeyCache {
+    fn keys(&self, issuer: &str, kid: Option<&str>) -> Result<Arc<KeySet>> {
+        let now = self.inner.clock.now();
+        let cached = self
+            .inner
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(issuer)
+            .cloned();
+        match cached {
+            Some(entry) if now < entry.next_update => {
+                self.inner
+                    .with_kid(issuer, kid, Arc::clone(&entry.keys), now)
+            }
+            Some(entry) if now < entry.expires => {
+                let state = self.inner.state(issuer);
+                Counters::bump(&state.counters.stale_used);
+                Inner::refresh_in_background(&self.inner, issuer, &state, now);
+                self.inner
+                    .with_kid(issuer, kid, Arc::clone(&entry.keys), now)
+            }
+            _ => self.inner.load(issuer, kid, now),
+        }
+    }
+}
+
+impl Inner {
+    pub(crate) fn state(&self, issuer: &str) -> Arc<IssuerState> {
+        let mut issuers = lock(&self.issuers);
+        if let Some(state) = issuers.get(issuer) {
+            return Arc::clone(state);
+        }
+        let state = Arc::new(IssuerState::default());
+        issuers.insert(issuer.to_owned(), Arc::clone(&state));
+        state
+    }
+
+    fn discovery_allowed(&self, issuer: &str) -> Result<()> {
+        self.discovery.split_issuer(issuer).map(|_| ())
+    }
+
+    /// Whether the back-off after a failure has ended.
+    pub(crate) fn may_retry(&self, state: &IssuerState, now: i64) -> bool {
+        now >= lock(&state.status).retry_after
+    }
+
+    pub(crate) fn snapshot(&self) -> Vec<(String, i64)> {
+        self.entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(issuer, entry)| (issuer.clone(), entry.next_update))
+            .collect()
+    }
+
+    /// Returns `keys` if they publish `kid`; otherwise forces one refresh per interval.
+    fn with_kid(
+        &self,
+        issuer: &str,
+        kid: Option<&str>,
+        keys: Arc<KeySet>,
+        now: i64,
+    ) -> Result<Arc<KeySet>> {
+        let Some(kid) = kid else { return Ok(keys) };
+        if keys.contains_kid(kid) {
+            return Ok(keys);
+        }
+        let state = self.state(issuer);
+        let may_refresh = {
+            let mut status = lock(&state.status);
+            match status.last_kid_refresh {
+                Some(at) if now - at < self.config.unknown_kid_refresh_s => false,
+                _ => {
+                    status.last_kid_refresh = Some(now);
+                    true
+                }
+            }
+        };
+        if may_refresh {
+            Counters::bump(&state.counters.unknown_kid_refreshes);
+            match self.refresh(issuer, false) {
+                Ok(fresh) if fresh.contains_kid(kid) => return Ok(fresh),
+                Ok(_) => {}
+                Err(e) => log::info!(
+                    "refresh of {} for an unknown kid failed: {e}",
+                    Untrusted::new(issuer)
+                ),
+            }
+        }
+        Err(KeyCacheError::UnknownKid {
+            kid: Untrusted::new(kid),
+            issuer: Untrusted::new(issuer),
+        })
+    }
+
+    /// The miss path: memory again (after waiting for a concurrent fetch), the file, the
+    /// negative cache, the network.
+    fn load(self: &Arc<Self>, issuer: &str, kid: Option<&str>, now: i64) -> Result<Arc<KeySet>> {
+        let state = self.state(issuer);
+        let fetch = lock(&state.fetch);
+        let cached = self
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(issuer)
+            .cloned();
+        if let Some(entry) = cached.filter(|e| now < e.expires) {
+            drop(fetch);
+            return self.with_kid(issuer, kid, Arc::clone(&entry.keys), now);
+        }
+        if let Some((keys, next_update)) = self.load_from_file(issuer, now) {
+            Counters::bump(&state.counters.loaded_from_file);
+            drop(fetch);
+            if now >= next_update {
+                Self::refresh_in_background(self, issuer, &state, now);
+            }
+            return self.with_kid(issuer, kid, keys, now);
+        }
+        // An issuer we would never fetch from is its own error, not a failed fetch.
+        self.discovery.split_issuer(issuer)?;
+        if let Some((at, reason)) = lock(&state.status).failure.clone() {
+            let retry_at = at + self.config.failure_retry_s;
+            if now < retry_at {
+                Counters::bump(&state.counters.negative_hits);
+                return Err(KeyCacheError::FetchFailed {
+                    issuer: Untrusted::new(issuer),
+                    ago_s: now - at,
+                    reason,
+                    retry_in_s: retry_at - now,
+                });
+            }
+        }
+        let fetched = self.fetch_and_save(issuer, &state, false, now);
+        drop(fetch);
+        match fetched {
+            Ok(keys) => self.with_kid(issuer, kid, keys, now),
+            Err(e) => Err(KeyCacheError::FetchFailed {
+                issuer: Untrusted::new(issuer),
+                ago_s: 0,
+                reason: e.to_string(),
+                retry_in_s: self.config.failure_retry_s,
+            }),
+        }
+    }
+
+    /// Keys from the file if its row decodes and has not expired; installs them in memory.
+    fn load_from_file(&self, issuer: &str, now: i64) -> Option<(Arc<KeySet>, i64)> {
+        let text = match self.store.get(issuer) {
+            Ok(Some(Ok(text))) => text,
+            Ok(None) => return None,
+            Ok(Some(Err(reason))) => {
+                log::warn!(
+                    "key cache row for {} unusable ({reason}); fetching",
+                    Untrusted::new(issuer)
+                );
+                return None;
+            }
+            Err(e) => {
+                log::warn!("{e}; fetching {} instead", Untrusted::new(issuer));
+                return None;
+            }
+        };
+        let parsed = CachedRow::decode(&text).and_then(|row| {
+            let keys = KeySet::from_map(&row.jwks).map_err(|e| e.to_string())?;
+            Ok((row, keys))
+        });
+        match parsed {
+            Ok((row, keys)) if now < row.expires && !keys.is_empty() => {
+                let keys = Arc::new(keys);
+                self.install(issuer, Arc::clone(&keys), row.expires, row.next_update);
+                Some((keys, row.next_update))
+            }
+            Ok(_) => None,
+            Err(reason) => {
+                log::warn!(
+                    "key cache row for {} unusable ({reason}); fetching",
+                    Untrusted::new(issuer)
+                );
+                None
+            }
+        }
+    }
+
+    fn install(&self, issuer: &str, keys: Arc<KeySet>, expires: i64, next_update: i64) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(
+                issuer.to_owned(),
+                Arc::new(Entry {
+                    keys,
+                    expires,
+                    next_update,
+                }),
+            );
+    }
+
+    /// Fetches now, holding the issuer's fetch lock.
+    pub(crate) fn refresh(&self, issuer: &str, admin: bool) -> Result<Arc<KeySet>> {
+        let state = self.state(issuer);
+        let _fetch = lock(&state.fetch);
+        let now = self.clock.now();
+        self.fetch_and_save(issuer, &state, admin, now)
+    }
+
+    /// Network fetch, then file and memory; records success or failure. The caller holds the
+    /// issuer's fetch lock.
+    fn fetch_and_save(
+        &self,
+        issuer: &str,
+        state: &IssuerState,
+        admin: bool,
+        now: i64,
+    ) -> Result<Arc<KeySet>> {
+        let result = self
+            .discovery
+            .fetch(issuer, admin)
+            .and_then(|fetched| Ok((fetched.jwks, usable(issuer, fetched.keys)?)));
+        match result {
+            Ok((jwks, keys)) => {
+                Counters::bump(&state.counters.fetch_ok);
+                self.save(issuer, jwks, keys, now, false)
+            }
+            Err(e) => {
+                Counters::bump(&state.counters.fetch_failed);
+                let mut status = lock(&state.status);
+                status.failure = Some((now, e.to_string()));
+                status.retry_after = now + self.config.failure_retry_s;
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes the row (an error only if `strict`; otherwise logged, memory still updated),
+    /// installs the keys, clears the failure state.
+    fn save(
+        &self,
+        issuer: &str,
+        jwks: Map<String, Value>,
+        keys: KeySet,
+        now: i64,
+        strict: bool,
+    ) -> Result<Arc<KeySet>> {
+        let row = CachedRow {
+            jwks,
+            expires: now.saturating_add(self.config.expiration_interval_s),
+            next_update: now.saturating_add(self.config.update_interval_s),
+        };
+        if let Err(e) = self.store.put(issuer, &row.encode()) {
+            if strict {
+                return Err(e);
+            }
+            log::warn!(
+                "{e}; keys for {} kept in memory only",
+                Untrusted::new(issuer)
+            );
+        }
+        let keys = Arc::new(keys);
+        self.install(issuer, Arc::clone(&keys), row.expires, row.next_update);
+        let state = self.state(issuer);
+        let mut status = lock(&state.status);
+        status.failure = None;
+        status.retry_after = 0;
+        Ok(keys)
+    }
+
+    /// Starts a background refresh unless one is running or the back-off has not ended.
+    fn refresh_in_background(this: &Arc<Self>, issuer: &str, state: &Arc<IssuerState>, now: i64) {
+        {
+            let mut status = lock(&state.status);
+            if status.refreshing || now < status.retry_after {
+                return;
+            }
+            status.refreshing = true;
+        }
+        let inner = Arc::clone(this);
+        let task_state = Arc::clone(state);
+        let issuer = issuer.to_owned();
+        let spawned = std::thread::Builder::new()
+            .name("scitokens-key-refresh".into())
+            .spawn(move || {
+                if let Err(e) = inner.refresh(&issuer, true) {
+                    log::warn!(
+                        "refreshing keys of {}: {e}; serving cached keys",
+                        Untrusted::new(&issuer)
+                    );
+                }
+                lock(&task_state.status).refreshing = false;
+            });
+        let mut background = lock(&this.background);
+        background.retain(|h| !h.is_finished());
+        match spawned {
+            Ok(handle) => background.push(handle),
+            Err(e) => {
+                log::warn!("cannot start a key refresh thread: {e}");
+                lock(&state.status).refreshing = false;
+            }
+        }
+    }
+}
+
+/// Refuses a key set with no usable key, naming what was skipped.
+fn usable(issuer: &str, keys: KeySet) -> Result<KeySet> {
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+    let skipped: Vec<String> = keys.skipped().iter().map(|s| s.reason.clone()).collect();
+    Err(KeyCacheError::Format(
+        scitokens_format::FormatError::InvalidKeySet {
+            reason: format!(
+                "no usable key for {} (skipped: {})",
+                Untrusted::new(issuer),
+                if skipped.is_empty() {
+                    "none".into()
+                } else {
+                    skipped.join("; ")
+                }
+            ),
+        },
+    ))
+}

@@ -1,0 +1,277 @@
+//! Configuration: a plain struct with documented defaults, and scitokens-cpp's environment
+//! variables.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use scitokens_format::Untrusted;
+
+use crate::error::{KeyCacheError, Result};
+
+/// Seconds after a fetch before keys are refreshed (scitokens-cpp's default).
+pub const DEFAULT_UPDATE_INTERVAL_S: i64 = 600;
+/// Seconds after a fetch before keys may no longer be used (scitokens-cpp's default: 4 days).
+pub const DEFAULT_EXPIRATION_INTERVAL_S: i64 = 4 * 24 * 3600;
+/// Back-off after a failed fetch, and how long a failure is remembered (negative cache).
+pub const DEFAULT_FAILURE_RETRY_S: i64 = 60;
+/// Minimum seconds between two refreshes forced by an unknown `kid`, per issuer.
+pub const DEFAULT_UNKNOWN_KID_REFRESH_S: i64 = 60;
+/// Background refresher period (scitokens-cpp's `keycache.refresh_interval_ms` default).
+pub const DEFAULT_REFRESH_INTERVAL_MS: u64 = 60_000;
+/// The background refresher refreshes entries due within this many milliseconds.
+pub const DEFAULT_REFRESH_THRESHOLD_MS: u64 = 600_000;
+/// Timeout of one HTTP request made while serving a token.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
+/// Timeout of one HTTP request made by an administrative or background refresh.
+pub const DEFAULT_ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest discovery or JWKS response read.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1 << 20;
+/// The cache file's name inside `CACHE_HOME/scitokens/`, shared with scitokens-cpp.
+pub const CACHE_FILE_NAME: &str = "scitokens_cpp.sqllite";
+
+/// Where the SQLite cache lives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CacheLocation {
+    /// `CACHE_HOME/scitokens/scitokens_cpp.sqllite`, where `CACHE_HOME` is
+    /// `$XDG_CACHE_HOME`, else the effective user's home directory's `.cache`.
+    #[default]
+    Default,
+    /// This directory used as `CACHE_HOME` (scitokens-cpp's `keycache.cache_home`).
+    CacheHome(PathBuf),
+    /// Exactly this file.
+    File(PathBuf),
+    /// No file: an in-memory SQLite database, private to this cache value.
+    InMemory,
+}
+
+/// Key cache settings. `KeyCacheConfig::default()` is scitokens-cpp's behaviour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyCacheConfig {
+    /// Seconds after a fetch before keys are refreshed (`next_update`).
+    pub update_interval_s: i64,
+    /// Seconds after a fetch before keys expire (`expires`).
+    pub expiration_interval_s: i64,
+    /// Back-off after a failed fetch; also how long a failure for an issuer without usable
+    /// keys is remembered and reported instead of fetching again.
+    pub failure_retry_s: i64,
+    /// Minimum seconds between refreshes forced by an unknown `kid`, per issuer.
+    pub unknown_kid_refresh_s: i64,
+    /// Background refresher period, milliseconds.
+    pub refresh_interval_ms: u64,
+    /// The background refresher refreshes entries whose `next_update` is within this many
+    /// milliseconds.
+    pub refresh_threshold_ms: u64,
+    /// Where the cache file is.
+    pub location: CacheLocation,
+    /// Fall back to an in-memory cache (with a warning) when the location cannot be used.
+    pub allow_in_memory: bool,
+    /// PEM file of CA certificates that replaces the built-in web PKI roots.
+    pub tls_ca_file: Option<PathBuf>,
+    /// Timeout of one HTTP request while serving a token.
+    pub request_timeout: Duration,
+    /// Timeout of one HTTP request in an administrative or background refresh.
+    pub admin_timeout: Duration,
+    /// Largest response body read.
+    pub max_response_bytes: u64,
+    /// Allow `http://` issuers and `jwks_uri`s on loopback addresses (127.0.0.0/8, `[::1]`,
+    /// `localhost`). For tests only; never set it in production.
+    pub allow_http_loopback: bool,
+}
+
+impl Default for KeyCacheConfig {
+    fn default() -> Self {
+        KeyCacheConfig {
+            update_interval_s: DEFAULT_UPDATE_INTERVAL_S,
+            expiration_interval_s: DEFAULT_EXPIRATION_INTERVAL_S,
+            failure_retry_s: DEFAULT_FAILURE_RETRY_S,
+            unknown_kid_refresh_s: DEFAULT_UNKNOWN_KID_REFRESH_S,
+            refresh_interval_ms: DEFAULT_REFRESH_INTERVAL_MS,
+            refresh_threshold_ms: DEFAULT_REFRESH_THRESHOLD_MS,
+            location: CacheLocation::Default,
+            allow_in_memory: false,
+            tls_ca_file: None,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            admin_timeout: DEFAULT_ADMIN_TIMEOUT,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            allow_http_loopback: false,
+        }
+    }
+}
+
+/// Environment variables read by [`KeyCacheConfig::from_env`] (scitokens-cpp's names).
+pub mod env {
+    /// `keycache.update_interval_s`.
+    pub const UPDATE_INTERVAL_S: &str = "SCITOKEN_CONFIG_KEYCACHE_UPDATE_INTERVAL_S";
+    /// `keycache.expiration_interval_s`.
+    pub const EXPIRATION_INTERVAL_S: &str = "SCITOKEN_CONFIG_KEYCACHE_EXPIRATION_INTERVAL_S";
+    /// `keycache.cache_home`.
+    pub const CACHE_HOME: &str = "SCITOKEN_CONFIG_KEYCACHE_CACHE_HOME";
+    /// `keycache.refresh_interval_ms`.
+    pub const REFRESH_INTERVAL_MS: &str = "SCITOKEN_CONFIG_KEYCACHE_REFRESH_INTERVAL_MS";
+    /// `keycache.refresh_threshold_ms`.
+    pub const REFRESH_THRESHOLD_MS: &str = "SCITOKEN_CONFIG_KEYCACHE_REFRESH_THRESHOLD_MS";
+    /// `keycache.allow_in_memory` (`0`/`1`, `true`/`false`).
+    pub const ALLOW_IN_MEMORY: &str = "SCITOKEN_CONFIG_KEYCACHE_ALLOW_IN_MEMORY";
+    /// `tls.ca_file`.
+    pub const TLS_CA_FILE: &str = "SCITOKEN_CONFIG_TLS_CA_FILE";
+}
+
+impl KeyCacheConfig {
+    /// The defaults, overridden by the `SCITOKEN_CONFIG_*` environment variables that are set.
+    /// A variable that is set to an invalid value is an error, not ignored.
+    pub fn from_env() -> Result<Self> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Like [`from_env`](Self::from_env), reading variables through `lookup`.
+    ///
+    /// ```
+    /// use scitokens_keycache::{CacheLocation, KeyCacheConfig};
+    /// let config = KeyCacheConfig::from_lookup(|name| match name {
+    ///     "SCITOKEN_CONFIG_KEYCACHE_UPDATE_INTERVAL_S" => Some("30".into()),
+    ///     "SCITOKEN_CONFIG_KEYCACHE_CACHE_HOME" => Some("/var/cache/xrootd".into()),
+    ///     _ => None,
+    /// }).unwrap();
+    /// assert_eq!(config.update_interval_s, 30);
+    /// assert_eq!(config.location, CacheLocation::CacheHome("/var/cache/xrootd".into()));
+    ///
+    /// let err = KeyCacheConfig::from_lookup(|name| {
+    ///     (name == "SCITOKEN_CONFIG_KEYCACHE_UPDATE_INTERVAL_S").then(|| "ten".into())
+    /// }).unwrap_err();
+    /// assert_eq!(err.kind(), "config");
+    /// ```
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
+        let mut config = KeyCacheConfig::default();
+        if let Some(v) = lookup(env::UPDATE_INTERVAL_S) {
+            config.update_interval_s = seconds(env::UPDATE_INTERVAL_S, &v)?;
+        }
+        if let Some(v) = lookup(env::EXPIRATION_INTERVAL_S) {
+            config.expiration_interval_s = seconds(env::EXPIRATION_INTERVAL_S, &v)?;
+        }
+        if let Some(v) = lookup(env::REFRESH_INTERVAL_MS) {
+            config.refresh_interval_ms = millis(env::REFRESH_INTERVAL_MS, &v)?;
+        }
+        if let Some(v) = lookup(env::REFRESH_THRESHOLD_MS) {
+            config.refresh_threshold_ms = millis(env::REFRESH_THRESHOLD_MS, &v)?;
+        }
+        if let Some(v) = lookup(env::CACHE_HOME) {
+            if v.is_empty() {
+                return Err(invalid(env::CACHE_HOME, &v, "is empty"));
+            }
+            config.location = CacheLocation::CacheHome(PathBuf::from(v));
+        }
+        if let Some(v) = lookup(env::ALLOW_IN_MEMORY) {
+            config.allow_in_memory = match v.to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => return Err(invalid(env::ALLOW_IN_MEMORY, &v, "expected 0 or 1")),
+            };
+        }
+        if let Some(v) = lookup(env::TLS_CA_FILE) {
+            if v.is_empty() {
+                return Err(invalid(env::TLS_CA_FILE, &v, "is empty"));
+            }
+            config.tls_ca_file = Some(PathBuf::from(v));
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Checks the relations between settings: intervals positive, refresh before expiry.
+    pub fn check(&self) -> Result<()> {
+        let positive = [
+            ("update_interval_s", self.update_interval_s),
+            ("expiration_interval_s", self.expiration_interval_s),
+            ("failure_retry_s", self.failure_retry_s),
+        ];
+        for (name, value) in positive {
+            if value <= 0 {
+                return Err(invalid(name, &value.to_string(), "must be positive"));
+            }
+        }
+        if self.unknown_kid_refresh_s < 0 {
+            return Err(invalid(
+                "unknown_kid_refresh_s",
+                &self.unknown_kid_refresh_s.to_string(),
+                "must not be negative",
+            ));
+        }
+        if self.refresh_interval_ms == 0 {
+            return Err(invalid("refresh_interval_ms", "0", "must be positive"));
+        }
+        if self.update_interval_s > self.expiration_interval_s {
+            return Err(invalid(
+                "update_interval_s",
+                &self.update_interval_s.to_string(),
+                &format!(
+                    "is longer than expiration_interval_s ({}): keys would expire before their refresh",
+                    self.expiration_interval_s
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The cache file this configuration names, or `None` for an in-memory cache.
+    ///
+    /// The default is resolved when called: `$XDG_CACHE_HOME`, else the effective user's home
+    /// directory (from the password database, else `$HOME`) followed by `.cache`.
+    pub fn cache_file(&self) -> Result<Option<PathBuf>> {
+        let home = match &self.location {
+            CacheLocation::InMemory => return Ok(None),
+            CacheLocation::File(file) => return Ok(Some(file.clone())),
+            CacheLocation::CacheHome(dir) => dir.clone(),
+            CacheLocation::Default => default_cache_home()?,
+        };
+        Ok(Some(home.join("scitokens").join(CACHE_FILE_NAME)))
+    }
+}
+
+fn default_cache_home() -> Result<PathBuf> {
+    if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(xdg));
+    }
+    let euid = nix::unistd::geteuid();
+    let home = nix::unistd::User::from_uid(euid)
+        .ok()
+        .flatten()
+        .map(|user| user.dir)
+        .or_else(|| std::env::var_os("HOME").map(PathBuf::from))
+        .filter(|dir| dir.is_absolute());
+    match home {
+        Some(home) => Ok(home.join(".cache")),
+        None => Err(KeyCacheError::Config {
+            name: "cache location".into(),
+            value: Untrusted::new(&euid.to_string()),
+            reason: "no XDG_CACHE_HOME and no home directory for the effective user".into(),
+        }),
+    }
+}
+
+fn invalid(name: &str, value: &str, reason: &str) -> KeyCacheError {
+    KeyCacheError::Config {
+        name: name.into(),
+        value: Untrusted::new(value),
+        reason: reason.into(),
+    }
+}
+
+fn seconds(name: &str, value: &str) -> Result<i64> {
+    match value.trim().parse::<i64>() {
+        Ok(v) if v > 0 => Ok(v),
+        Ok(_) => Err(invalid(name, value, "must be a positive number of seconds")),
+        Err(_) => Err(invalid(name, value, "not an integer")),
+    }
+}
+
+fn millis(name: &str, value: &str) -> Result<u64> {
+    match value.trim().parse::<u64>() {
+        Ok(v) if v > 0 => Ok(v),
+        Ok(_) => Err(invalid(
+            name,
+            value,
+            "must be a positive number of milliseconds",
+        )),
+        Err(_) => Err(invalid(name, value, "not a non-negative integer")),
+    }
+}

@@ -1,0 +1,119 @@
+//! The key cache's error type.
+
+use std::path::PathBuf;
+
+use scitokens_format::{FormatError, Untrusted};
+use thiserror::Error;
+
+/// Result alias for this crate.
+pub type Result<T, E = KeyCacheError> = std::result::Result<T, E>;
+
+/// Why keys for an issuer could not be had.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum KeyCacheError {
+    /// The issuer is not a URL this cache will fetch from (not https, has a query, ...).
+    #[error("issuer {issuer} cannot be fetched from: {reason}")]
+    InvalidIssuer {
+        /// The issuer, as given.
+        issuer: Untrusted,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A static key source holds no keys for this issuer.
+    #[error("no keys configured for issuer {issuer}")]
+    UnknownIssuer {
+        /// The issuer.
+        issuer: Untrusted,
+    },
+    /// One HTTP step of discovery failed.
+    #[error("fetching {url}: {reason}")]
+    Http {
+        /// The URL fetched.
+        url: Untrusted,
+        /// Transport error, status, size or timeout.
+        reason: String,
+    },
+    /// The discovery metadata is unusable.
+    #[error("discovery metadata at {url}: {reason}")]
+    Metadata {
+        /// The metadata URL.
+        url: Untrusted,
+        /// What is wrong (no `jwks_uri`, `issuer` differs, http `jwks_uri`, ...).
+        reason: String,
+    },
+    /// The last fetch for an issuer with no usable cached keys failed; it is not retried
+    /// before the back-off ends (negative cache).
+    #[error("key fetch for {issuer} failed {ago_s} s ago: {reason}; next try in {retry_in_s} s")]
+    FetchFailed {
+        /// The issuer.
+        issuer: Untrusted,
+        /// Seconds since the failure.
+        ago_s: i64,
+        /// Why it failed.
+        reason: String,
+        /// Seconds until the next attempt.
+        retry_in_s: i64,
+    },
+    /// The issuer's current key set has no key with this `kid`, even after a refresh.
+    #[error("kid {kid} not published by {issuer}")]
+    UnknownKid {
+        /// The key identifier from the token.
+        kid: Untrusted,
+        /// The issuer.
+        issuer: Untrusted,
+    },
+    /// The SQLite cache file could not be opened, read or written.
+    #[error("key cache {}: {reason}", path.display())]
+    Storage {
+        /// The cache file (`:memory:` for an in-memory cache).
+        path: PathBuf,
+        /// The SQLite or file-system error.
+        reason: String,
+    },
+    /// A configuration value is invalid.
+    #[error("configuration {name}={value}: {reason}")]
+    Config {
+        /// The setting or environment variable.
+        name: String,
+        /// The value given.
+        value: Untrusted,
+        /// Why it is refused.
+        reason: String,
+    },
+    /// A key set or key could not be parsed.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+}
+
+impl KeyCacheError {
+    /// A stable, short name for the error, for tests, logs and the C ABI.
+    ///
+    /// ```
+    /// use scitokens_keycache::KeyCacheError;
+    /// use scitokens_format::Untrusted;
+    /// let err = KeyCacheError::UnknownIssuer { issuer: Untrusted::new("https://x") };
+    /// assert_eq!(err.kind(), "unknown_issuer");
+    /// assert_eq!(err.to_string(), "no keys configured for issuer \"https://x\"");
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            KeyCacheError::InvalidIssuer { .. } => "invalid_issuer",
+            KeyCacheError::UnknownIssuer { .. } => "unknown_issuer",
+            KeyCacheError::Http { .. } => "http",
+            KeyCacheError::Metadata { .. } => "metadata",
+            KeyCacheError::FetchFailed { .. } => "fetch_failed",
+            KeyCacheError::UnknownKid { .. } => "unknown_kid",
+            KeyCacheError::Storage { .. } => "storage",
+            KeyCacheError::Config { .. } => "config",
+            KeyCacheError::Format(inner) => inner.kind(),
+        }
+    }
+
+    pub(crate) fn storage(path: &std::path::Path, reason: impl std::fmt::Display) -> Self {
+        KeyCacheError::Storage {
+            path: path.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! Issuer keys for SciTokens: OIDC discovery over HTTPS, a SQLite cache shared with other
+//! processes and with scitokens-cpp, and an in-memory hot path.
+//!
+//! Goals:
+//! - `iss` + `kid` → parsed verifying key in well under a microsecond once known
+//!   ([`KeyCache`] behind the [`KeySource`] trait), with no SQLite, lock across I/O or network;
+//! - survive the issuer being down: stale keys keep serving until they expire, failures are
+//!   remembered and reported with their age;
+//! - one cache file shared safely by many processes, in scitokens-cpp's format.
+//!
+//! Non-goals: deciding which issuers to trust (the caller's allow-list, checked before asking
+//! a [`KeySource`]), validating tokens (`scitokens-validate`).
+//!
+//! ```
+//! use scitokens_format::{Algorithm, SigningKey, KeySet};
+//! use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
+//!
+//! let cache = KeyCache::open(KeyCacheConfig {
+//!     location: CacheLocation::InMemory,
+//!     ..KeyCacheConfig::default()
+//! })?;
+//! let key = SigningKey::generate(Algorithm::Es256)?;
+//! let jwks = KeySet::new(vec![key.verifying_key().clone()]).to_json()?;
+//! cache.set_jwks("https://issuer.example", jwks.as_bytes())?;
+//! let keys = cache.keys("https://issuer.example", Some(key.kid()))?;
+//! assert_eq!(keys.len(), 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod cache;
+mod config;
+mod discovery;
+mod error;
+mod metrics;
+mod refresher;
+mod row;
+mod source;
+mod store;
+
+pub use cache::{IssuerInfo, KeyCache};
+pub use config::{
+    env, CacheLocation, KeyCacheConfig, CACHE_FILE_NAME, DEFAULT_ADMIN_TIMEOUT,
+    DEFAULT_EXPIRATION_INTERVAL_S, DEFAULT_FAILURE_RETRY_S, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REFRESH_INTERVAL_MS, DEFAULT_REFRESH_THRESHOLD_MS, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_UNKNOWN_KID_REFRESH_S, DEFAULT_UPDATE_INTERVAL_S,
+};
+pub use discovery::USER_AGENT;
+pub use error::{KeyCacheError, Result};
+pub use refresher::Refresher;
+pub use row::CachedRow;
+pub use source::{KeySource, StaticKeys};

@@ -1,0 +1,335 @@
+//! The cache policy, rule by rule, on a manual clock against a real HTTPS issuer.
+
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use common::{key_set, Setup, TempDir, T0};
+use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
+use scitokens_testkit::https::Reply;
+
+#[test]
+fn fresh_entries_are_not_refetched() {
+    let s = Setup::new("fresh");
+    let cache = s.cache();
+    cache.keys(&s.server.url(), None).unwrap();
+    s.clock.advance(599);
+    cache.keys(&s.server.url(), None).unwrap();
+    cache.join_background();
+    assert_eq!(s.jwks_hits(), 1);
+}
+
+#[test]
+fn stale_entries_serve_and_refresh_in_the_background() {
+    let s = Setup::new("stale");
+    let cache = s.cache();
+    let url = s.server.url();
+    cache.keys(&url, None).unwrap();
+    s.clock.advance(601);
+    cache.keys(&url, None).unwrap();
+    cache.join_background();
+    assert_eq!(s.jwks_hits(), 2);
+    let row = cache.get(&url).unwrap().unwrap().unwrap();
+    assert_eq!(
+        row.next_update,
+        T0 + 601 + 600,
+        "the refresh rewrote the row"
+    );
+    assert_eq!(cache.metrics()[&url]["stale_used"], 1);
+}
+
+#[test]
+fn a_down_issuer_does_not_fail_cached_keys() {
+    let s = Setup::new("down");
+    let cache = s.cache();
+    let url = s.server.url();
+    cache.keys(&url, None).unwrap();
+    s.server.set("/jwks", Reply::status(503));
+
+    // Stale: served; the failed refresh backs off for 60 s.
+    s.clock.advance(700);
+    for _ in 0..5 {
+        cache.keys(&url, None).unwrap();
+        cache.join_background();
+    }
+    assert_eq!(s.jwks_hits(), 2, "one refresh attempt, then back-off");
+    s.clock.advance(61);
+    cache.keys(&url, None).unwrap();
+    cache.join_background();
+    assert_eq!(s.jwks_hits(), 3, "retried after the back-off");
+    assert_eq!(cache.metrics()[&url]["fetch_failed"], 2);
+
+    // Expired: now the failure shows.
+    s.clock.advance(4 * 24 * 3600);
+    let err = cache.keys(&url, None).unwrap_err();
+    assert_eq!(err.kind(), "fetch_failed");
+    assert!(err.to_string().contains("HTTP status 503"), "{err}");
+}
+
+#[test]
+fn failures_for_absent_issuers_are_remembered() {
+    let s = Setup::new("negative");
+    let cache = s.cache();
+    let url = s.server.url();
+    s.server.set("/jwks", Reply::status(404));
+    let first = cache.keys(&url, None).unwrap_err().to_string();
+    assert!(first.contains("failed 0 s ago"), "{first}");
+    assert_eq!(s.jwks_hits(), 1);
+
+    s.clock.advance(20);
+    let second = cache.keys(&url, None).unwrap_err().to_string();
+    assert_eq!(
+        second,
+        format!(
+            "key fetch for \"{url}\" failed 20 s ago: fetching \"{url}/jwks\": HTTP status 404; next try in 40 s"
+        )
+    );
+    assert_eq!(s.jwks_hits(), 1, "negative cache: no fetch");
+    assert_eq!(cache.metrics()[&url]["negative_cache_hits"], 1);
+
+    s.clock.advance(40);
+    s.server.set_jwks(&key_set(&[&s.key]));
+    cache.keys(&url, None).unwrap();
+    assert_eq!(s.jwks_hits(), 2);
+}
+
+#[test]
+fn concurrent_misses_make_one_fetch() {
+    let s = Setup::new("single-flight");
+    s.server.set(
+        "/jwks",
+        Reply::Delay(
+            Duration::from_millis(300),
+            Box::new(Reply::Body(200, key_set(&[&s.key]).into_bytes())),
+        ),
+    );
+    let cache = s.cache();
+    let barrier = Arc::new(Barrier::new(8));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let cache = cache.clone();
+            let barrier = Arc::clone(&barrier);
+            let url = s.server.url();
+            std::thread::spawn(move || {
+                barrier.wait();
+                cache.keys(&url, None).map(|k| k.len())
+            })
+        })
+        .collect();
+    for t in threads {
+        assert_eq!(t.join().unwrap().unwrap(), 1);
+    }
+    assert_eq!((s.metadata_hits(), s.jwks_hits()), (1, 1));
+}
+
+#[test]
+fn another_process_fetch_is_read_from_the_file() {
+    let s = Setup::new("shared");
+    let url = s.server.url();
+    s.cache().keys(&url, None).unwrap();
+    // A second cache on the same file (as another process would be) with the issuer down.
+    s.server.set("/jwks", Reply::status(503));
+    let other = s.cache();
+    assert_eq!(other.keys(&url, Some(s.key.kid())).unwrap().len(), 1);
+    assert_eq!(s.jwks_hits(), 1);
+    assert_eq!(other.metrics()[&url]["loaded_from_file"], 1);
+}
+
+fn write_raw_row(file: &std::path::Path, issuer: &str, keys: rusqlite::types::Value) {
+    let conn = rusqlite::Connection::open(file).unwrap();
+    conn.execute(
+        "INSERT OR REPLACE INTO keycache (issuer, keys) VALUES (?1, ?2)",
+        rusqlite::params![issuer, keys],
+    )
+    .unwrap();
+}
+
+#[test]
+fn unparsable_rows_are_replaced_not_fatal() {
+    let s = Setup::new("bad-rows");
+    let url = s.server.url();
+    s.cache().list().unwrap(); // creates the file
+    let bad_rows = [
+        rusqlite::types::Value::Text("{\"jwks\": ".into()),
+        rusqlite::types::Value::Text("[]".into()),
+        rusqlite::types::Value::Text(
+            r#"{"jwks":{"keys":[{"kty":"EC"}]},"expires":9999999999,"next_update":9999999999}"#
+                .into(),
+        ),
+        rusqlite::types::Value::Blob(vec![0xff, 0xfe, 0x00, 0x80]),
+        rusqlite::types::Value::Integer(7),
+    ];
+    for (i, bad) in bad_rows.into_iter().enumerate() {
+        write_raw_row(&s.dir.file(), &url, bad);
+        let cache = s.cache();
+        assert_eq!(cache.keys(&url, None).unwrap().len(), 1, "row {i}");
+        let row = cache.get(&url).unwrap().unwrap();
+        assert!(row.is_ok(), "row {i} was replaced: {row:?}");
+        assert_eq!(s.jwks_hits(), i + 1);
+    }
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_moved_aside() {
+    let dir = TempDir::new("notadb");
+    let file = dir.file();
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    std::fs::write(&file, vec![b'x'; 4096]).unwrap();
+    let cache = KeyCache::open(KeyCacheConfig {
+        location: CacheLocation::File(file.clone()),
+        ..KeyCacheConfig::default()
+    })
+    .unwrap();
+    assert!(cache.list().unwrap().is_empty());
+    let aside: Vec<_> = std::fs::read_dir(file.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains(".corrupt-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+}
+
+#[test]
+fn directories_are_private_and_unwritable_locations_are_clear_errors() {
+    let dir = TempDir::new("perms");
+    let cache = KeyCache::open(KeyCacheConfig {
+        location: CacheLocation::CacheHome(dir.0.join("a/b")),
+        ..KeyCacheConfig::default()
+    })
+    .unwrap();
+    let made = cache.location().unwrap().parent().unwrap();
+    assert_eq!(
+        std::fs::metadata(made).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+
+    // A regular file where the directory should be: no root privilege can write through it.
+    let blocker = dir.0.join("blocker");
+    std::fs::write(&blocker, b"").unwrap();
+    let config = KeyCacheConfig {
+        location: CacheLocation::CacheHome(blocker.clone()),
+        ..KeyCacheConfig::default()
+    };
+    let err = KeyCache::open(config.clone()).err().unwrap();
+    assert_eq!(err.kind(), "storage");
+    assert!(err.to_string().contains("blocker"), "{err}");
+
+    let cache = KeyCache::open(KeyCacheConfig {
+        allow_in_memory: true,
+        ..config
+    })
+    .unwrap();
+    assert_eq!(cache.location(), None);
+    cache
+        .set_jwks(
+            "https://issuer.example",
+            key_set(&[
+                &scitokens_format::SigningKey::generate(scitokens_format::Algorithm::Es256)
+                    .unwrap(),
+            ])
+            .as_bytes(),
+        )
+        .unwrap();
+    assert_eq!(cache.list().unwrap().len(), 1);
+}
+
+#[test]
+fn background_refresher_refreshes_due_entries() {
+    let s = Setup::new("refresher");
+    let cache = s.cache_with(KeyCacheConfig {
+        refresh_interval_ms: 20,
+        refresh_threshold_ms: 60_000,
+        ..s.config()
+    });
+    let url = s.server.url();
+    cache.keys(&url, None).unwrap();
+    let refresher = cache.start_refresher().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        s.jwks_hits(),
+        1,
+        "600 s from next_update: not due within 60 s"
+    );
+    s.clock.advance(590);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while s.jwks_hits() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    refresher.stop();
+    assert!(s.jwks_hits() >= 2);
+    assert!(
+        cache.metrics()[&url]["background_refreshes"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
+    let row = cache.get(&url).unwrap().unwrap().unwrap();
+    assert_eq!(row.next_update, T0 + 590 + 600);
+}
+
+#[test]
+fn admin_operations() {
+    let s = Setup::new("admin");
+    let cache = s.cache();
+    let url = s.server.url();
+    // SQL metacharacters in the issuer are data, nothing more.
+    let odd = "https://x.example/'; DROP TABLE keycache; --";
+    cache.set_jwks(odd, key_set(&[&s.key]).as_bytes()).unwrap();
+    cache.refresh(&url).unwrap();
+    let listed: Vec<String> = cache
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|i| i.issuer)
+        .collect();
+    assert_eq!(listed, vec![url.clone(), odd.to_owned()]);
+    assert!(cache.keys(odd, Some(s.key.kid())).is_ok());
+    assert!(cache.delete(odd).unwrap());
+    assert!(!cache.delete(odd).unwrap());
+    assert_eq!(cache.keys(odd, None).unwrap_err().kind(), "invalid_issuer");
+    let refreshed = cache.refresh_all().unwrap();
+    assert_eq!(refreshed.len(), 1);
+    assert!(refreshed[0].1.is_ok());
+
+    // A set with no usable key is refused and changes nothing.
+    let err = cache
+        .set_jwks(&url, br#"{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("no usable key"), "{err}");
+    assert!(cache.keys(&url, Some(s.key.kid())).is_ok());
+}
+
+#[test]
+fn large_key_sets_and_odd_kids() {
+    let dir = TempDir::new("big");
+    let cache = KeyCache::open(KeyCacheConfig {
+        location: CacheLocation::CacheHome(dir.0.clone()),
+        ..KeyCacheConfig::default()
+    })
+    .unwrap();
+    let key = scitokens_format::SigningKey::generate(scitokens_format::Algorithm::Es256).unwrap();
+    let jwk = serde_json::Value::Object(key.verifying_key().to_jwk().unwrap());
+    let mut keys: Vec<serde_json::Value> = (0..10_000)
+        .map(|i| {
+            let mut k = jwk.clone();
+            k["kid"] = format!("k{i}").into();
+            k
+        })
+        .collect();
+    keys[1]["kid"] = "../../etc/passwd' OR 1=1 --".into();
+    let doc = serde_json::json!({ "keys": keys }).to_string();
+    let started = std::time::Instant::now();
+    cache
+        .set_jwks("https://big.example", doc.as_bytes())
+        .unwrap();
+    let set = cache.keys("https://big.example", Some("k9999")).unwrap();
+    assert_eq!(set.len(), 10_000);
+    assert!(cache
+        .keys("https://big.example", Some("../../etc/passwd' OR 1=1 --"))
+        .is_ok());
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
