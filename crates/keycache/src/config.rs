@@ -275,3 +275,81 @@ fn millis(name: &str, value: &str) -> Result<u64> {
         Err(_) => Err(invalid(name, value, "not a non-negative integer")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: &'static str, value: &'static str) -> Result<KeyCacheConfig> {
+        KeyCacheConfig::from_lookup(move |n| (n == name).then(|| value.to_owned()))
+    }
+
+    #[test]
+    fn every_variable_is_read_and_bad_values_reported() {
+        assert_eq!(
+            with(env::EXPIRATION_INTERVAL_S, "7200")
+                .unwrap()
+                .expiration_interval_s,
+            7200
+        );
+        assert_eq!(
+            with(env::REFRESH_INTERVAL_MS, "1000")
+                .unwrap()
+                .refresh_interval_ms,
+            1000
+        );
+        assert_eq!(
+            with(env::REFRESH_THRESHOLD_MS, "5")
+                .unwrap()
+                .refresh_threshold_ms,
+            5
+        );
+        assert!(with(env::ALLOW_IN_MEMORY, "1").unwrap().allow_in_memory);
+        assert!(!with(env::ALLOW_IN_MEMORY, "false").unwrap().allow_in_memory);
+        assert_eq!(
+            with(env::TLS_CA_FILE, "/etc/ca.pem").unwrap().tls_ca_file,
+            Some(PathBuf::from("/etc/ca.pem"))
+        );
+        for (name, value, why) in [
+            (env::UPDATE_INTERVAL_S, "-5", "positive"),
+            (env::UPDATE_INTERVAL_S, "1e3", "not an integer"),
+            (
+                env::EXPIRATION_INTERVAL_S,
+                "60",
+                "expire before their refresh",
+            ),
+            (env::REFRESH_INTERVAL_MS, "0", "positive"),
+            (env::ALLOW_IN_MEMORY, "maybe", "expected 0 or 1"),
+            (env::CACHE_HOME, "", "empty"),
+            (env::TLS_CA_FILE, "", "empty"),
+        ] {
+            let err = with(name, value).unwrap_err();
+            assert_eq!(err.kind(), "config");
+            assert!(err.to_string().contains(why), "{name}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn file_locations() {
+        let home = KeyCacheConfig {
+            location: CacheLocation::CacheHome("/var/cache/x".into()),
+            ..KeyCacheConfig::default()
+        };
+        assert_eq!(
+            home.cache_file().unwrap(),
+            Some(PathBuf::from(
+                "/var/cache/x/scitokens/scitokens_cpp.sqllite"
+            ))
+        );
+        let memory = KeyCacheConfig {
+            location: CacheLocation::InMemory,
+            ..KeyCacheConfig::default()
+        };
+        assert_eq!(memory.cache_file().unwrap(), None);
+        let default = KeyCacheConfig::default().cache_file().unwrap().unwrap();
+        assert!(
+            default.ends_with("scitokens/scitokens_cpp.sqllite"),
+            "{default:?}"
+        );
+    }
+}

@@ -2,7 +2,9 @@
 //!
 //! This crate only re-exports; each part lives in its own crate:
 //! - [`format`](mod@format) (`scitokens-format`): keys, key sets, compact JWS decoding and verification,
-//!   claims, profiles, minting, scopes and paths.
+//!   claims, profiles, minting, scopes and paths;
+//! - [`keycache`] (`scitokens-keycache`): issuer keys from OIDC discovery, cached in SQLite
+//!   (shared with scitokens-cpp) and served from memory.
 //!
 //! ```
 //! use scitokens::format::{Algorithm, KeySet, Profile, SigningKey, TokenBuilder, UnverifiedToken};
@@ -22,3 +24,4 @@
 #![warn(missing_docs)]
 
 pub use scitokens_format as format;
+pub use scitokens_keycache as keycache;
