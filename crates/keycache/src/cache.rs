@@ -187,7 +187,6 @@ impl KeyCache {
 
     /// Fetches an issuer's keys now (admin timeout), whatever their state.
     pub fn refresh(&self, issuer: &str) -> Result<Arc<KeySet>> {
-        self.inner.discovery_allowed(issuer)?;
         self.inner.refresh(issuer, true)
     }
 
@@ -265,7 +264,15 @@ impl Inner {
         state
     }
 
+    /// Refuses issuers off the fetch allow-list and URLs we never fetch from.
     fn discovery_allowed(&self, issuer: &str) -> Result<()> {
+        if let Some(allowed) = &self.config.fetch_allow_list {
+            if !allowed.iter().any(|a| a == issuer) {
+                return Err(KeyCacheError::IssuerNotAllowed {
+                    issuer: Untrusted::new(issuer),
+                });
+            }
+        }
         self.discovery.split_issuer(issuer).map(|_| ())
     }
 
@@ -347,7 +354,7 @@ impl Inner {
             return self.with_kid(issuer, kid, keys, now);
         }
         // An issuer we would never fetch from is its own error, not a failed fetch.
-        self.discovery.split_issuer(issuer)?;
+        self.discovery_allowed(issuer)?;
         if let Some((at, reason)) = lock(&state.status).failure.clone() {
             let retry_at = at + self.config.failure_retry_s;
             if now < retry_at {
@@ -427,6 +434,7 @@ impl Inner {
 
     /// Fetches now, holding the issuer's fetch lock.
     pub(crate) fn refresh(&self, issuer: &str, admin: bool) -> Result<Arc<KeySet>> {
+        self.discovery_allowed(issuer)?;
         let state = self.state(issuer);
         let _fetch = lock(&state.fetch);
         let now = self.clock.now();

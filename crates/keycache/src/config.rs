@@ -73,6 +73,10 @@ pub struct KeyCacheConfig {
     pub admin_timeout: Duration,
     /// Largest response body read.
     pub max_response_bytes: u64,
+    /// Issuers this cache may fetch keys for; `None` allows any issuer the caller asks about.
+    /// Callers check their own allow-list before asking (the enforcer does); this is the
+    /// same rule enforced a second time, at the only place that touches the network.
+    pub fetch_allow_list: Option<Vec<String>>,
     /// Allow `http://` issuers and `jwks_uri`s on loopback addresses (127.0.0.0/8, `[::1]`,
     /// `localhost`). For tests only; never set it in production.
     pub allow_http_loopback: bool,
@@ -93,6 +97,7 @@ impl Default for KeyCacheConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             admin_timeout: DEFAULT_ADMIN_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            fetch_allow_list: None,
             allow_http_loopback: false,
         }
     }

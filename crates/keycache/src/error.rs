@@ -20,6 +20,12 @@ pub enum KeyCacheError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The issuer is not on the cache's fetch allow-list; nothing was fetched.
+    #[error("issuer {issuer} is not on the key cache's allow-list; its keys are not fetched")]
+    IssuerNotAllowed {
+        /// The issuer.
+        issuer: Untrusted,
+    },
     /// A static key source holds no keys for this issuer.
     #[error("no keys configured for issuer {issuer}")]
     UnknownIssuer {
@@ -99,6 +105,7 @@ impl KeyCacheError {
     pub fn kind(&self) -> &'static str {
         match self {
             KeyCacheError::InvalidIssuer { .. } => "invalid_issuer",
+            KeyCacheError::IssuerNotAllowed { .. } => "issuer_not_allowed",
             KeyCacheError::UnknownIssuer { .. } => "unknown_issuer",
             KeyCacheError::Http { .. } => "http",
             KeyCacheError::Metadata { .. } => "metadata",

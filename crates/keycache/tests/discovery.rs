@@ -167,3 +167,20 @@ fn key_rotation_forces_one_refresh_per_minute() {
     assert_eq!(s.jwks_hits(), 3, "one forced refresh per 60 s");
     assert_eq!(cache.metrics()[&url]["unknown_kid_refreshes"], 2);
 }
+
+#[test]
+fn issuers_off_the_allow_list_are_never_fetched() {
+    let s = Setup::new("allow");
+    let url = s.server.url();
+    let cache = s.cache_with(KeyCacheConfig {
+        fetch_allow_list: Some(vec!["https://trusted.example".into()]),
+        ..s.config()
+    });
+    let err = cache.keys(&url, None).unwrap_err();
+    assert_eq!(err.kind(), "issuer_not_allowed");
+    assert_eq!(
+        cache.refresh(&url).unwrap_err().kind(),
+        "issuer_not_allowed"
+    );
+    assert_eq!(s.server.total_hits(), 0);
+}
