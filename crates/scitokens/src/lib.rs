@@ -4,7 +4,8 @@
 //! - [`format`](mod@format) (`scitokens-format`): keys, key sets, compact JWS decoding and verification,
 //!   claims, profiles, minting, scopes and paths;
 //! - [`keycache`] (`scitokens-keycache`): issuer keys from OIDC discovery, cached in SQLite
-//!   (shared with scitokens-cpp) and served from memory.
+//!   (shared with scitokens-cpp) and served from memory;
+//! - [`validate`] (`scitokens-validate`): claim validation with an injected time and callbacks.
 //!
 //! ```
 //! use scitokens::format::{Algorithm, KeySet, Profile, SigningKey, TokenBuilder, UnverifiedToken};
@@ -25,3 +26,4 @@
 
 pub use scitokens_format as format;
 pub use scitokens_keycache as keycache;
+pub use scitokens_validate as validate;

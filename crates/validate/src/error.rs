@@ -1,0 +1,107 @@
+//! The validator's error type.
+
+use scitokens_format::{FormatError, Profile, Untrusted};
+use thiserror::Error;
+
+/// Result alias for this crate.
+pub type Result<T, E = ValidationError> = std::result::Result<T, E>;
+
+/// Why a token's claims are not acceptable, or why a validator cannot be built.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// `iss` is not on the allow-list.
+    #[error("issuer {iss} is not trusted")]
+    UntrustedIssuer {
+        /// The token's issuer.
+        iss: Untrusted,
+    },
+    /// `exp` has passed.
+    #[error("token expired: exp {exp} is before now {now} (leeway {leeway} s)")]
+    Expired {
+        /// The token's `exp`.
+        exp: i64,
+        /// The validation time.
+        now: i64,
+        /// The configured expiry leeway.
+        leeway: i64,
+    },
+    /// `nbf` or `iat` is further in the future than the allowed skew.
+    #[error("token not valid yet: {claim} {value} is after now {now} (future skew {skew} s)")]
+    NotYetValid {
+        /// `nbf` or `iat`.
+        claim: &'static str,
+        /// Its value.
+        value: i64,
+        /// The validation time.
+        now: i64,
+        /// The configured future skew.
+        skew: i64,
+    },
+    /// No audience of the token is one of ours, and it carries no wildcard of its profile.
+    #[error("token audience {found} is not for this service (expected one of {expected})")]
+    WrongAudience {
+        /// The token's audiences, JSON-escaped and cut.
+        found: Untrusted,
+        /// The configured audiences and the profile's wildcard.
+        expected: String,
+    },
+    /// The token's profile is not among those accepted.
+    #[error("token profile {profile} is not accepted here (accepted: {accepted})")]
+    ProfileNotAccepted {
+        /// The detected profile.
+        profile: Profile,
+        /// The accepted profiles.
+        accepted: String,
+    },
+    /// A SciTokens 1.0 token carries a claim no rule or callback accepts (SEMANTICS §3).
+    #[error("claim {claim} is not accepted (SciTokens 1.0 tokens may carry only known claims)")]
+    UnknownClaim {
+        /// The claim name.
+        claim: Untrusted,
+    },
+    /// A registered callback rejected a claim.
+    #[error("claim {claim} rejected: {reason}")]
+    Rejected {
+        /// The claim name.
+        claim: Untrusted,
+        /// The callback's reason.
+        reason: String,
+    },
+    /// The validator's configuration is invalid.
+    #[error("validator configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A claim is absent or malformed, or the profile markers are invalid.
+    #[error(transparent)]
+    Format(#[from] FormatError),
+}
+
+impl ValidationError {
+    /// A stable, short name for the error.
+    ///
+    /// ```
+    /// use scitokens_validate::ValidationError;
+    /// let err = ValidationError::Expired { exp: 1_700_000_000, now: 1_700_000_100, leeway: 0 };
+    /// assert_eq!(err.kind(), "expired");
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "token expired: exp 1700000000 is before now 1700000100 (leeway 0 s)"
+    /// );
+    /// ```
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ValidationError::UntrustedIssuer { .. } => "untrusted_issuer",
+            ValidationError::Expired { .. } => "expired",
+            ValidationError::NotYetValid { .. } => "not_yet_valid",
+            ValidationError::WrongAudience { .. } => "wrong_audience",
+            ValidationError::ProfileNotAccepted { .. } => "profile_not_accepted",
+            ValidationError::UnknownClaim { .. } => "unknown_claim",
+            ValidationError::Rejected { .. } => "rejected",
+            ValidationError::Config { .. } => "config",
+            ValidationError::Format(inner) => inner.kind(),
+        }
+    }
+}

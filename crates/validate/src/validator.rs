@@ -1,0 +1,359 @@
+//! The validator: built once, then immutable; `validate` is a pure function of the token,
+//! the configuration and `now`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use scitokens_format::{names, Audience, Claims, Header, Profile, Untrusted};
+
+use crate::check::ClaimCheck;
+use crate::error::{Result, ValidationError};
+
+/// How far `exp` may be in the past by default (SEMANTICS §4: as the incumbents, none).
+pub const DEFAULT_EXP_LEEWAY_S: i64 = 0;
+/// How far `iat` and `nbf` may be in the future by default (SEMANTICS §4).
+pub const DEFAULT_FUTURE_SKEW_S: i64 = 60;
+
+/// Every profile, the default set of accepted ones.
+pub const ALL_PROFILES: [Profile; 4] = [
+    Profile::SciTokens1,
+    Profile::SciTokens2,
+    Profile::Wlcg,
+    Profile::AccessToken,
+];
+
+/// Claims with built-in rules; in SciTokens 1.0 tokens, any other claim needs a callback.
+const KNOWN_CLAIMS: [&str; 10] = [
+    names::ISS,
+    names::SUB,
+    names::AUD,
+    names::EXP,
+    names::NBF,
+    names::IAT,
+    names::JTI,
+    names::SCOPE,
+    names::VER,
+    names::OPT,
+];
+
+/// Builds a [`Validator`].
+#[derive(Clone, Default)]
+pub struct ValidatorBuilder {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    profiles: Option<Vec<Profile>>,
+    exp_leeway_s: Option<i64>,
+    future_skew_s: Option<i64>,
+    allow_http_loopback_issuers: bool,
+    checks: BTreeMap<String, Vec<Arc<dyn ClaimCheck>>>,
+    critical: BTreeSet<String>,
+}
+
+/// Checks a token's claims: issuer, time, audience, profile, and registered callbacks.
+///
+/// Immutable, `Send + Sync`; the time is passed to every call.
+///
+/// ```
+/// use scitokens_format::{Claims, Header, Profile};
+/// use scitokens_validate::Validator;
+///
+/// let validator = Validator::builder()
+///     .issuer("https://issuer.example")
+///     .audience("https://storage.example")
+///     .check("group", |v: &serde_json::Value| {
+///         if v == "cms" { Ok(()) } else { Err(format!("{v} is not cms")) }
+///     })
+///     .build()?;
+/// let header = Header::from_json(br#"{"alg":"ES256"}"#)?;
+/// let claims = Claims::from_json(br#"{"iss":"https://issuer.example","exp":1000,
+///     "aud":"https://storage.example","ver":"scitoken:2.0","group":"cms"}"#)?;
+/// assert_eq!(validator.validate(&header, &claims, 999)?, Profile::SciTokens2);
+/// assert_eq!(validator.validate(&header, &claims, 1000).unwrap_err().kind(), "expired");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Validator {
+    issuers: Vec<String>,
+    audiences: Vec<String>,
+    profiles: Vec<Profile>,
+    exp_leeway_s: i64,
+    future_skew_s: i64,
+    checks: BTreeMap<String, Vec<Arc<dyn ClaimCheck>>>,
+    critical: BTreeSet<String>,
+}
+
+impl fmt::Debug for Validator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Validator")
+            .field("issuers", &self.issuers)
+            .field("audiences", &self.audiences)
+            .field("profiles", &self.profiles)
+            .field("exp_leeway_s", &self.exp_leeway_s)
+            .field("future_skew_s", &self.future_skew_s)
+            .field("checks", &self.checks.keys().collect::<Vec<_>>())
+            .field("critical", &self.critical)
+            .finish()
+    }
+}
+
+impl ValidatorBuilder {
+    /// Trusts tokens from `issuer` (compared exactly). At least one is required.
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuers.push(issuer.into());
+        self
+    }
+
+    /// Accepts tokens whose `aud` includes `audience` (exact, case-sensitive).
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audiences.push(audience.into());
+        self
+    }
+
+    /// Accepts only these profiles (default: all four).
+    pub fn profiles(mut self, profiles: impl IntoIterator<Item = Profile>) -> Self {
+        self.profiles = Some(profiles.into_iter().collect());
+        self
+    }
+
+    /// Seconds `exp` may be in the past (default [`DEFAULT_EXP_LEEWAY_S`]).
+    pub fn exp_leeway(mut self, seconds: i64) -> Self {
+        self.exp_leeway_s = Some(seconds);
+        self
+    }
+
+    /// Seconds `iat` and `nbf` may be in the future (default [`DEFAULT_FUTURE_SKEW_S`]).
+    pub fn future_skew(mut self, seconds: i64) -> Self {
+        self.future_skew_s = Some(seconds);
+        self
+    }
+
+    /// Allows `http://` issuers on loopback hosts (127.0.0.0/8, `[::1]`, `localhost`). For
+    /// tests only.
+    pub fn allow_http_loopback_issuers(mut self, allow: bool) -> Self {
+        self.allow_http_loopback_issuers = allow;
+        self
+    }
+
+    /// Registers a check for claim `name`; several checks per claim run in registration order.
+    /// In SciTokens 1.0 tokens, a claim with a check is an accepted claim.
+    pub fn check(mut self, name: impl Into<String>, check: impl ClaimCheck + 'static) -> Self {
+        self.checks
+            .entry(name.into())
+            .or_default()
+            .push(Arc::new(check));
+        self
+    }
+
+    /// Makes claim `name` required: a token without it is refused.
+    pub fn critical(mut self, name: impl Into<String>) -> Self {
+        self.critical.insert(name.into());
+        self
+    }
+
+    /// Checks the configuration and builds the validator.
+    pub fn build(self) -> Result<Validator> {
+        let config = |reason: String| ValidationError::Config { reason };
+        if self.issuers.is_empty() {
+            return Err(config("no issuer is trusted; add at least one".into()));
+        }
+        for issuer in &self.issuers {
+            let https = issuer.starts_with("https://") && issuer.len() > "https://".len();
+            let loopback = self.allow_http_loopback_issuers && is_loopback_http(issuer);
+            if !(https || loopback) {
+                return Err(config(format!(
+                    "issuer {} is not an https URL",
+                    Untrusted::new(issuer)
+                )));
+            }
+        }
+        for audience in &self.audiences {
+            if audience == "ANY" || audience == WLCG_ANY {
+                return Err(config(format!(
+                    "{audience} is a wildcard a token may carry, not this service's audience"
+                )));
+            }
+        }
+        let profiles = self.profiles.unwrap_or_else(|| ALL_PROFILES.to_vec());
+        if profiles.is_empty() {
+            return Err(config("no profile is accepted".into()));
+        }
+        let exp_leeway_s = self.exp_leeway_s.unwrap_or(DEFAULT_EXP_LEEWAY_S);
+        let future_skew_s = self.future_skew_s.unwrap_or(DEFAULT_FUTURE_SKEW_S);
+        if exp_leeway_s < 0 || future_skew_s < 0 {
+            return Err(config("leeways must not be negative".into()));
+        }
+        Ok(Validator {
+            issuers: self.issuers,
+            audiences: self.audiences,
+            profiles,
+            exp_leeway_s,
+            future_skew_s,
+            checks: self.checks,
+            critical: self.critical,
+        })
+    }
+}
+
+/// The WLCG profile's audience wildcard.
+const WLCG_ANY: &str = "https://wlcg.cern.ch/jwt/v1/any";
+
+fn is_loopback_http(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://") else {
+        return false;
+    };
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let host = if authority.starts_with('[') {
+        &authority[..authority.find(']').map_or(authority.len(), |i| i + 1)]
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    host == "localhost"
+        || host == "[::1]"
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Validator {
+    /// Starts a builder.
+    pub fn builder() -> ValidatorBuilder {
+        ValidatorBuilder::default()
+    }
+
+    /// The trusted issuers.
+    pub fn issuers(&self) -> &[String] {
+        &self.issuers
+    }
+
+    /// Whether `iss` is trusted. Call it before any key lookup (SEMANTICS §5): an untrusted
+    /// issuer must cost no network fetch.
+    pub fn check_issuer(&self, claims: &Claims) -> Result<()> {
+        let iss = claims.iss().require(names::ISS)?;
+        if self.issuers.iter().any(|i| i == iss) {
+            Ok(())
+        } else {
+            Err(ValidationError::UntrustedIssuer {
+                iss: Untrusted::new(iss),
+            })
+        }
+    }
+
+    /// Validates the claims of a (verified) token at time `now`; returns its profile.
+    ///
+    /// Checks run in a fixed order, so the error reported never depends on claim or hash
+    /// order: issuer, profile, `exp`, `nbf`, `iat`, `aud`, `sub`, `jti`, `scope`, critical
+    /// claims, callbacks (by claim name), then, for SciTokens 1.0, unknown claims (token order).
+    pub fn validate(&self, header: &Header, claims: &Claims, now: i64) -> Result<Profile> {
+        self.check_issuer(claims)?;
+        let profile = Profile::detect(header, claims)?;
+        if !self.profiles.contains(&profile) {
+            return Err(ValidationError::ProfileNotAccepted {
+                profile,
+                accepted: self
+                    .profiles
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        self.check_times(profile, claims, now)?;
+        self.check_audience(profile, claims)?;
+        claims.sub().optional(names::SUB)?;
+        claims.jti().optional(names::JTI)?;
+        claims.scope().optional(names::SCOPE)?;
+        for name in &self.critical {
+            if !claims.contains(name) {
+                return Err(ValidationError::Format(
+                    scitokens_format::FormatError::MissingClaim {
+                        claim: name.clone(),
+                    },
+                ));
+            }
+        }
+        for (name, checks) in &self.checks {
+            if let Some(value) = claims.get(name) {
+                for check in checks {
+                    check
+                        .check(value, claims)
+                        .map_err(|reason| ValidationError::Rejected {
+                            claim: Untrusted::new(name),
+                            reason,
+                        })?;
+                }
+            }
+        }
+        if profile == Profile::SciTokens1 {
+            if let Some((name, _)) = claims.iter().find(|(name, _)| {
+                !KNOWN_CLAIMS.contains(&name.as_str()) && !self.checks.contains_key(name.as_str())
+            }) {
+                return Err(ValidationError::UnknownClaim {
+                    claim: Untrusted::new(name),
+                });
+            }
+        }
+        Ok(profile)
+    }
+
+    fn check_times(&self, profile: Profile, claims: &Claims, now: i64) -> Result<()> {
+        let exp = claims.exp().require(names::EXP)?;
+        if now >= exp.saturating_add(self.exp_leeway_s) {
+            return Err(ValidationError::Expired {
+                exp,
+                now,
+                leeway: self.exp_leeway_s,
+            });
+        }
+        let limit = now.saturating_add(self.future_skew_s);
+        if let Some(nbf) = claims.nbf().optional(names::NBF)? {
+            if nbf > limit {
+                return Err(self.not_yet(names::NBF, nbf, now));
+            }
+        }
+        let iat = match profile {
+            Profile::Wlcg | Profile::AccessToken => Some(claims.iat().require(names::IAT)?),
+            Profile::SciTokens1 | Profile::SciTokens2 => claims.iat().optional(names::IAT)?,
+        };
+        if let Some(iat) = iat {
+            if iat > limit {
+                return Err(self.not_yet(names::IAT, iat, now));
+            }
+        }
+        Ok(())
+    }
+
+    fn not_yet(&self, claim: &'static str, value: i64, now: i64) -> ValidationError {
+        ValidationError::NotYetValid {
+            claim,
+            value,
+            now,
+            skew: self.future_skew_s,
+        }
+    }
+
+    /// SEMANTICS §5. A SciTokens 1.0 token without `aud` is not audience-restricted and is
+    /// accepted (aud is optional in 1.0); see `docs/profiles.md`.
+    fn check_audience(&self, profile: Profile, claims: &Claims) -> Result<()> {
+        let aud: Option<Audience> = match profile {
+            Profile::SciTokens1 => claims.aud().optional(names::AUD)?,
+            _ => Some(claims.aud().require(names::AUD)?),
+        };
+        let Some(aud) = aud else { return Ok(()) };
+        let wildcard = profile.any_audience();
+        let ours = self.audiences.iter().any(|a| aud.contains(a));
+        if ours || wildcard.is_some_and(|w| aud.contains(w)) {
+            return Ok(());
+        }
+        let mut expected: Vec<&str> = self.audiences.iter().map(String::as_str).collect();
+        expected.extend(wildcard);
+        Err(ValidationError::WrongAudience {
+            found: Untrusted::json(&serde_json::Value::from(aud.values().to_vec())),
+            expected: if expected.is_empty() {
+                "none: no audience is configured".into()
+            } else {
+                expected.join(", ")
+            },
+        })
+    }
+}
