@@ -5,7 +5,8 @@
 //!   claims, profiles, minting, scopes and paths;
 //! - [`keycache`] (`scitokens-keycache`): issuer keys from OIDC discovery, cached in SQLite
 //!   (shared with scitokens-cpp) and served from memory;
-//! - [`validate`] (`scitokens-validate`): claim validation with an injected time and callbacks.
+//! - [`validate`] (`scitokens-validate`): claim validation with an injected time and callbacks;
+//! - [`enforce`] (`scitokens-enforce`): the enforcer, "does this token allow this request?".
 //!
 //! ```
 //! use scitokens::format::{Algorithm, KeySet, Profile, SigningKey, TokenBuilder, UnverifiedToken};
@@ -24,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub use scitokens_enforce as enforce;
 pub use scitokens_format as format;
 pub use scitokens_keycache as keycache;
 pub use scitokens_validate as validate;

@@ -1,0 +1,26 @@
+//! SciTokens enforcement: does this bearer token allow this request?
+//!
+//! Goals:
+//! - an [`Enforcer`] built once from an [`EnforcerConfig`], then immutable and
+//!   `Send + Sync`; it reads the clock on every call and keeps nothing from one token to the
+//!   next (the two bugs of the incumbents' enforcers);
+//! - [`Enforcer::authorize`]: decode, issuer allow-list (before any key lookup), signature,
+//!   claims, scopes, request, in one call;
+//! - grants tested order-independently; one invalid scope refuses the token; a denial lists
+//!   the scopes considered and is not an error;
+//! - ACLs in the token's own names, or scitokens-cpp's form for C ABI consumers.
+//!
+//! Non-goals: finding keys (`scitokens-keycache`), claim rules (`scitokens-validate`).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod enforcer;
+mod error;
+mod grants;
+mod operation;
+
+pub use enforcer::{Enforcer, EnforcerConfig};
+pub use error::{EnforceError, Result};
+pub use grants::{Acl, Decision, Denial, Grants};
+pub use operation::Operation;
