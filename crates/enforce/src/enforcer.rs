@@ -7,11 +7,12 @@ use scitokens_format::{
     names, Clock, Profile, SystemClock, UnverifiedToken, VerifiedToken, DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_keycache::KeySource;
-use scitokens_validate::{Validator, DEFAULT_EXP_LEEWAY_S, DEFAULT_FUTURE_SKEW_S};
+use scitokens_validate::{ValidationError, Validator, DEFAULT_EXP_LEEWAY_S, DEFAULT_FUTURE_SKEW_S};
 
 use crate::error::{EnforceError, Result};
 use crate::grants::{Acl, Decision, Grants};
 use crate::operation::Operation;
+use crate::token_cache::TokenCache;
 
 /// Plain settings for an [`Enforcer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +33,17 @@ pub struct EnforcerConfig {
     pub max_token_len: usize,
     /// Allow `http://` loopback issuers (tests only).
     pub allow_http_loopback_issuers: bool,
+    /// Verified tokens remembered by `authorize` (0 disables the cache).
+    pub token_cache_capacity: usize,
+    /// Seconds a remembered token is trusted without a new signature check; keep it no longer
+    /// than the key cache's refresh interval.
+    pub token_cache_max_age_s: i64,
 }
+
+/// Tokens `authorize` remembers by default.
+pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
+/// How long a remembered token is trusted by default: the key cache's refresh interval.
+pub const DEFAULT_TOKEN_CACHE_MAX_AGE_S: i64 = scitokens_keycache::DEFAULT_UPDATE_INTERVAL_S;
 
 impl Default for EnforcerConfig {
     fn default() -> Self {
@@ -45,6 +56,8 @@ impl Default for EnforcerConfig {
             compat_acls: false,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             allow_http_loopback_issuers: false,
+            token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
+            token_cache_max_age_s: DEFAULT_TOKEN_CACHE_MAX_AGE_S,
         }
     }
 }
@@ -81,19 +94,26 @@ impl Default for EnforcerConfig {
 /// ```
 #[derive(Clone)]
 pub struct Enforcer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     validator: Validator,
     keys: Arc<dyn KeySource>,
     clock: Arc<dyn Clock>,
     compat_acls: bool,
     max_token_len: usize,
+    exp_leeway_s: i64,
+    token_cache: Option<TokenCache>,
 }
 
 impl std::fmt::Debug for Enforcer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Enforcer")
-            .field("validator", &self.validator)
-            .field("compat_acls", &self.compat_acls)
-            .field("max_token_len", &self.max_token_len)
+            .field("validator", &self.inner.validator)
+            .field("token_cache", &self.inner.token_cache.is_some())
+            .field("compat_acls", &self.inner.compat_acls)
+            .field("max_token_len", &self.inner.max_token_len)
             .finish_non_exhaustive()
     }
 }
@@ -123,37 +143,49 @@ impl Enforcer {
         if let Some(profiles) = config.profiles {
             builder = builder.profiles(profiles);
         }
+        if config.token_cache_max_age_s <= 0 {
+            return Err(EnforceError::Validation(ValidationError::Config {
+                reason: "token_cache_max_age_s must be positive".into(),
+            }));
+        }
         Ok(Enforcer {
-            validator: builder.build()?,
-            keys,
-            clock,
-            compat_acls: config.compat_acls,
-            max_token_len: config.max_token_len,
+            inner: Arc::new(Inner {
+                validator: builder.build()?,
+                keys,
+                clock,
+                compat_acls: config.compat_acls,
+                max_token_len: config.max_token_len,
+                exp_leeway_s: config.exp_leeway_s,
+                token_cache: TokenCache::new(
+                    config.token_cache_capacity,
+                    config.token_cache_max_age_s,
+                ),
+            }),
         })
     }
 
     /// The validator this enforcer applies.
     pub fn validator(&self) -> &Validator {
-        &self.validator
+        &self.inner.validator
     }
 
     /// Decodes, checks the issuer against the allow-list (before any key lookup), verifies the
     /// signature with a key from the key source, validates the claims at now, and parses the
     /// scopes (one invalid scope refuses the token).
     pub fn verify(&self, token: &str) -> Result<Grants> {
-        let unverified = UnverifiedToken::parse_with_limit(token, self.max_token_len)?;
-        self.validator.check_issuer(unverified.claims())?;
+        let unverified = UnverifiedToken::parse_with_limit(token, self.inner.max_token_len)?;
+        self.inner.validator.check_issuer(unverified.claims())?;
         let iss = unverified.claims().iss().require(names::ISS)?;
-        let keys = self.keys.keys(iss, unverified.header().kid())?;
+        let keys = self.inner.keys.keys(iss, unverified.header().kid())?;
         let verified = unverified.verify(&keys)?;
         self.grants(&verified)
     }
 
     /// Validates a verified token's claims at now and parses its scopes.
     pub fn grants(&self, token: &VerifiedToken) -> Result<Grants> {
-        let now = self.clock.now();
+        let now = self.inner.clock.now();
         let claims = token.claims();
-        let profile = self.validator.validate(token.header(), claims, now)?;
+        let profile = self.inner.validator.validate(token.header(), claims, now)?;
         let scope = claims
             .scope()
             .optional(names::SCOPE)?
@@ -167,7 +199,7 @@ impl Enforcer {
 
     /// The token's grants as ACLs (compatibility form if configured).
     pub fn acls(&self, token: &VerifiedToken) -> Result<Vec<Acl>> {
-        Ok(self.grants(token)?.acls(self.compat_acls))
+        Ok(self.grants(token)?.acls(self.inner.compat_acls))
     }
 
     /// Tests one request against a verified token.
@@ -182,8 +214,37 @@ impl Enforcer {
     }
 
     /// Everything a server does per request: decode, verify, validate, test.
+    ///
+    /// A token seen before (and still within the cache's age limit) skips decoding and the
+    /// signature check; its `exp` is checked against now on every call.
     pub fn authorize(&self, token: &str, operation: &Operation, path: &str) -> Result<Decision> {
         let target = RequestTarget::parse(path)?;
-        Ok(self.verify(token)?.test(operation, &target))
+        Ok(self.verify_cached(token)?.test(operation, &target))
+    }
+
+    /// [`verify`](Self::verify) through the verified-token cache.
+    pub fn verify_cached(&self, token: &str) -> Result<Arc<Grants>> {
+        let Some(cache) = &self.inner.token_cache else {
+            return self.verify(token).map(Arc::new);
+        };
+        if token.len() > self.inner.max_token_len {
+            return self.verify(token).map(Arc::new);
+        }
+        let key = TokenCache::key(token);
+        let now = self.inner.clock.now();
+        if let Some(grants) = cache.get(&key, now) {
+            let exp = grants.expires();
+            if now >= exp.saturating_add(self.inner.exp_leeway_s) {
+                return Err(EnforceError::Validation(ValidationError::Expired {
+                    exp,
+                    now,
+                    leeway: self.inner.exp_leeway_s,
+                }));
+            }
+            return Ok(grants);
+        }
+        let grants = Arc::new(self.verify(token)?);
+        cache.put(key, Arc::clone(&grants), now);
+        Ok(grants)
     }
 }

@@ -19,8 +19,11 @@ mod enforcer;
 mod error;
 mod grants;
 mod operation;
+mod token_cache;
 
-pub use enforcer::{Enforcer, EnforcerConfig};
+pub use enforcer::{
+    Enforcer, EnforcerConfig, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE_S,
+};
 pub use error::{EnforceError, Result};
 pub use grants::{Acl, Decision, Denial, Grants};
 pub use operation::Operation;

@@ -213,3 +213,97 @@ fn enforcer_is_shareable() {
     let answers: Vec<bool> = threads.into_iter().map(|t| t.join().unwrap()).collect();
     assert_eq!(answers, [true, false, true, false]);
 }
+
+#[test]
+fn repeated_tokens_come_from_the_token_cache_with_exp_rechecked() {
+    let (enforcer, key, clock, source) = setup(false);
+    let lookups = || source.1.load(Ordering::SeqCst);
+    let t = TokenBuilder::new(Profile::Wlcg, ISS)
+        .scope("storage.read:/a")
+        .audience(AUD)
+        .lifetime(300)
+        .sign(&key, T)
+        .unwrap();
+    for _ in 0..5 {
+        assert!(enforcer
+            .authorize(&t, &Operation::Read, "/a/x")
+            .unwrap()
+            .is_allowed());
+        assert!(!enforcer
+            .authorize(&t, &Operation::Read, "/b")
+            .unwrap()
+            .is_allowed());
+    }
+    assert_eq!(lookups(), 1, "one signature check for ten requests");
+
+    // Within the max age (600 s) but past exp: refused although cached.
+    clock.advance(300);
+    assert_eq!(
+        enforcer
+            .authorize(&t, &Operation::Read, "/a/x")
+            .unwrap_err()
+            .kind(),
+        "expired"
+    );
+    assert_eq!(lookups(), 1);
+
+    // A token living longer than the max age is re-verified once the entry is too old.
+    clock.set(T);
+    let long = TokenBuilder::new(Profile::Wlcg, ISS)
+        .scope("storage.read:/a")
+        .audience(AUD)
+        .lifetime(3600)
+        .sign(&key, T)
+        .unwrap();
+    enforcer.authorize(&long, &Operation::Read, "/a").unwrap();
+    assert_eq!(lookups(), 2);
+    clock.advance(599);
+    enforcer.authorize(&long, &Operation::Read, "/a").unwrap();
+    assert_eq!(lookups(), 2);
+    clock.advance(1);
+    enforcer.authorize(&long, &Operation::Read, "/a").unwrap();
+    assert_eq!(
+        lookups(),
+        3,
+        "entries never outlive the key refresh interval"
+    );
+
+    // Invalid tokens are not cached: each attempt is checked again.
+    let impostor = SigningKey::generate(Algorithm::Es256)
+        .unwrap()
+        .with_kid(key.kid());
+    let forged = token(&impostor, Profile::Wlcg, "storage.read:/", ISS);
+    clock.set(T);
+    for _ in 0..2 {
+        let err = enforcer
+            .authorize(&forged, &Operation::Read, "/a")
+            .unwrap_err();
+        assert_eq!(err.kind(), "bad_signature");
+    }
+    assert_eq!(lookups(), 5);
+}
+
+#[test]
+fn the_token_cache_can_be_disabled() {
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let source = Arc::new(Counting(
+        StaticKeys::new().with_issuer(ISS, KeySet::new(vec![key.verifying_key().clone()])),
+        AtomicUsize::new(0),
+    ));
+    let enforcer = Enforcer::with_clock(
+        EnforcerConfig {
+            issuers: vec![ISS.into()],
+            audiences: vec![AUD.into()],
+            token_cache_capacity: 0,
+            ..EnforcerConfig::default()
+        },
+        source.clone(),
+        Arc::new(ManualClock::new(T)),
+    )
+    .unwrap();
+    let t = token(&key, Profile::Wlcg, "storage.read:/", ISS);
+    for _ in 0..3 {
+        enforcer.authorize(&t, &Operation::Read, "/").unwrap();
+    }
+    assert_eq!(source.1.load(Ordering::SeqCst), 3);
+}

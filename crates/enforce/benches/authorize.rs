@@ -1,0 +1,75 @@
+//! `authorize` on new and repeated tokens, and `Grants::test` against many scopes.
+
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use scitokens_enforce::{Enforcer, EnforcerConfig, Operation};
+use scitokens_format::scope::RequestTarget;
+use scitokens_format::{Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder};
+use scitokens_keycache::StaticKeys;
+
+const ISS: &str = "https://issuer.example.org/wlcg";
+const AUD: &str = "https://storage.example.org";
+
+fn setup(cache: usize) -> (Enforcer, SigningKey) {
+    let key = SigningKey::generate(Algorithm::Es256).expect("key");
+    let keys = StaticKeys::new().with_issuer(ISS, KeySet::new(vec![key.verifying_key().clone()]));
+    let enforcer = Enforcer::new(
+        EnforcerConfig {
+            issuers: vec![ISS.into()],
+            audiences: vec![AUD.into()],
+            token_cache_capacity: cache,
+            ..EnforcerConfig::default()
+        },
+        Arc::new(keys),
+    )
+    .expect("enforcer");
+    (enforcer, key)
+}
+
+fn token(key: &SigningKey, scope: &str) -> String {
+    TokenBuilder::new(Profile::Wlcg, ISS)
+        .scope(scope)
+        .audience(AUD)
+        .subject("alice")
+        .sign(key, SystemClock.now())
+        .expect("mint")
+}
+
+fn authorize(c: &mut Criterion) {
+    let scope = "storage.read:/data/experiment storage.create:/data/experiment/user/alice";
+    let (uncached, key) = setup(0);
+    let t = token(&key, scope);
+    c.bench_function("authorize/new token (ES256)", |b| {
+        b.iter(|| {
+            uncached
+                .authorize(black_box(&t), &Operation::Read, "/data/experiment/f")
+                .expect("ok")
+        })
+    });
+    let (cached, key) = setup(10_000);
+    let t = token(&key, scope);
+    c.bench_function("authorize/repeated token", |b| {
+        b.iter(|| {
+            cached
+                .authorize(black_box(&t), &Operation::Read, "/data/experiment/f")
+                .expect("ok")
+        })
+    });
+    let many: Vec<String> = (0..1000)
+        .map(|i| format!("storage.read:/data/d{i}"))
+        .collect();
+    let grants = cached
+        .verify(&token(&key, &many.join(" ")))
+        .expect("grants");
+    let target = RequestTarget::parse("/data/d999/file").expect("target");
+    c.bench_function("grants/test, 1000 scopes, last matches", |b| {
+        b.iter(|| grants.test(&Operation::Read, black_box(&target)))
+    });
+}
+
+criterion_group!(benches, authorize);
+criterion_main!(benches);
