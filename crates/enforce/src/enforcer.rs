@@ -190,11 +190,11 @@ impl Enforcer {
             .scope()
             .optional(names::SCOPE)?
             .ok_or(EnforceError::NoScope)?;
-        Ok(Grants {
+        Ok(Grants::new(
             profile,
-            scopes: Scope::parse_list(scope)?,
-            exp: claims.exp().require(names::EXP)?,
-        })
+            Scope::parse_list(scope)?,
+            claims.exp().require(names::EXP)?,
+        ))
     }
 
     /// The token's grants as ACLs (compatibility form if configured).

@@ -1,5 +1,6 @@
 //! What a valid token grants: its scopes, tested against requests, listed as ACLs.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use scitokens_format::scope::{Authz, RequestTarget, Resource, ResourceRule, Scope};
@@ -10,9 +11,69 @@ use crate::operation::Operation;
 /// The grants of a token that was verified and validated at some time.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grants {
-    pub(crate) profile: Profile,
-    pub(crate) scopes: Vec<Scope>,
-    pub(crate) exp: i64,
+    profile: Profile,
+    scopes: Vec<Scope>,
+    exp: i64,
+    index: PathIndex,
+}
+
+/// Which scopes could cover a request, so `test` need not look at every scope: path scopes by
+/// their (decoded, normalized) path; everything else (URLs, no resource, compute) in a list.
+/// The index only narrows the candidates; `covers` still decides.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+struct PathIndex {
+    by_path: HashMap<String, Vec<usize>>,
+    others: Vec<usize>,
+}
+
+impl PathIndex {
+    fn new(scopes: &[Scope]) -> Self {
+        let mut index = PathIndex::default();
+        for (i, scope) in scopes.iter().enumerate() {
+            match scope.resource() {
+                Resource::Path(path) if scope.authz().resource_rule() != ResourceRule::Ignored => {
+                    index
+                        .by_path
+                        .entry(path.as_str().to_owned())
+                        .or_default()
+                        .push(i);
+                }
+                _ => index.others.push(i),
+            }
+        }
+        index
+    }
+
+    /// The smallest index among the candidate scopes for `target` (path scopes at `target`
+    /// or an ancestor of it, and every other scope) that satisfies `accept`.
+    fn first(&self, target: &RequestTarget, accept: impl Fn(usize) -> bool) -> Option<usize> {
+        let mut best: Option<usize> = None;
+        let mut consider = |indices: &[usize]| {
+            for &i in indices {
+                if best.is_none_or(|b| i < b) && accept(i) {
+                    best = Some(i);
+                }
+            }
+        };
+        if let RequestTarget::Path(path) = target {
+            let p = path.as_str();
+            if let Some(at_root) = self.by_path.get("/") {
+                consider(at_root);
+            }
+            for (i, _) in p.match_indices('/').filter(|&(i, _)| i > 0) {
+                if let Some(found) = self.by_path.get(&p[..i]) {
+                    consider(found);
+                }
+            }
+            if p != "/" {
+                if let Some(found) = self.by_path.get(p) {
+                    consider(found);
+                }
+            }
+        }
+        consider(&self.others);
+        best
+    }
 }
 
 /// The answer to "does this token allow this request?" for a valid token.
@@ -85,6 +146,17 @@ fn acl(authz: &str, resource: &str) -> Acl {
 }
 
 impl Grants {
+    /// Grants of a token of `profile` expiring at `exp`, with these scopes (token order).
+    pub fn new(profile: Profile, scopes: Vec<Scope>, exp: i64) -> Self {
+        let index = PathIndex::new(&scopes);
+        Grants {
+            profile,
+            scopes,
+            exp,
+            index,
+        }
+    }
+
     /// The token's profile.
     pub fn profile(&self) -> Profile {
         self.profile
@@ -105,12 +177,13 @@ impl Grants {
     pub fn test(&self, operation: &Operation, target: &RequestTarget) -> Decision {
         let mut by = Vec::new();
         for part in operation.parts() {
-            match self
-                .scopes
-                .iter()
-                .find(|s| part.granted_by(s.authz()) && covers(s, target))
-            {
-                Some(scope) => by.push(scope.clone()),
+            // The first granting scope in token order, found among the candidates only.
+            let first = self.index.first(target, |i| {
+                let s = &self.scopes[i];
+                part.granted_by(s.authz()) && covers(s, target)
+            });
+            match first {
+                Some(i) => by.push(self.scopes[i].clone()),
                 None => {
                     return Decision::Denied(Denial {
                         operation: operation.clone(),
@@ -193,5 +266,55 @@ fn target_string(target: &RequestTarget) -> String {
             authority,
             path,
         } => format!("{scheme}://{authority}{}", path.as_str()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition: the first scope in token order that grants and covers.
+    fn linear(grants: &Grants, op: &Operation, target: &RequestTarget) -> bool {
+        op.parts().iter().all(|part| {
+            grants
+                .scopes
+                .iter()
+                .any(|s| part.granted_by(s.authz()) && covers(s, target))
+        })
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("a".to_owned()),
+            Just("b".to_owned()),
+            Just("ab".to_owned()),
+            Just("..".to_owned()),
+            Just(".".to_owned()),
+            Just("".to_owned())
+        ]
+    }
+
+    fn path() -> impl Strategy<Value = String> {
+        (proptest::collection::vec(segment(), 0..4), any::<bool>()).prop_map(|(segs, slash)| {
+            format!("/{}{}", segs.join("/"), if slash { "/" } else { "" })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn index_agrees_with_a_linear_scan(
+            entries in proptest::collection::vec((0usize..6, path()), 0..8),
+            request in path(),
+            op in 0usize..5,
+        ) {
+            let authz = ["read", "storage.create", "storage.modify", "write", "compute.read"];
+            let claim: Vec<String> = entries.iter().map(|(a, p)| format!("{}:{p}", authz[a % 5])).collect();
+            let Ok(scopes) = Scope::parse_list(&claim.join(" ")) else { return Ok(()) };
+            let grants = Grants::new(Profile::Wlcg, scopes, 0);
+            let op = [Operation::Read, Operation::Create, Operation::Modify, Operation::Write, Operation::ComputeRead][op].clone();
+            let target = RequestTarget::parse(&request).unwrap();
+            prop_assert_eq!(grants.test(&op, &target).is_allowed(), linear(&grants, &op, &target));
+        }
     }
 }
