@@ -25,6 +25,14 @@ pub enum EnforceError {
     /// The token has no `scope` claim (SEMANTICS §3).
     #[error("no scope claim")]
     NoScope,
+    /// An HTTP header, query parameter or method could not be used.
+    #[error("{part}: {reason}")]
+    Http {
+        /// The header, parameter or method at fault.
+        part: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The operation name is not one we know or can carry.
     #[error("invalid operation {operation}")]
     InvalidOperation {
@@ -41,6 +49,7 @@ impl EnforceError {
             EnforceError::Keys(e) => e.kind(),
             EnforceError::Validation(e) => e.kind(),
             EnforceError::NoScope => "no_scope",
+            EnforceError::Http { .. } => "http",
             EnforceError::InvalidOperation { .. } => "invalid_operation",
         }
     }

@@ -18,6 +18,7 @@
 mod enforcer;
 mod error;
 mod grants;
+mod http;
 mod operation;
 mod token_cache;
 
@@ -26,4 +27,7 @@ pub use enforcer::{
 };
 pub use error::{EnforceError, Result};
 pub use grants::{Acl, Decision, Denial, Grants};
+pub use http::{
+    method_needs, token_from_authorization, token_from_query, MethodNeeds, OAUTH_BASIC_PASSWORD,
+};
 pub use operation::Operation;

@@ -1,0 +1,244 @@
+//! Helpers for HTTP and WebDAV servers: where the token is, and what a method asks for.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use scitokens_format::Untrusted;
+
+use crate::error::{EnforceError, Result};
+use crate::operation::Operation;
+
+/// The password that marks "the user name is a token" in HTTP Basic authentication.
+pub const OAUTH_BASIC_PASSWORD: &str = "x-oauth-basic";
+
+fn http_err(part: &'static str, reason: impl Into<String>) -> EnforceError {
+    EnforceError::Http {
+        part,
+        reason: reason.into(),
+    }
+}
+
+/// The token in an `Authorization` header value: `Bearer TOKEN`, or `Basic B64(TOKEN:PASSWORD)`
+/// where the password is `x-oauth-basic` or empty. Scheme names are case-insensitive.
+///
+/// ```
+/// use scitokens_enforce::token_from_authorization;
+/// assert_eq!(token_from_authorization("Bearer abc.def.ghi").unwrap(), "abc.def.ghi");
+/// // "abc.def.ghi:x-oauth-basic"
+/// assert_eq!(
+///     token_from_authorization("Basic YWJjLmRlZi5naGk6eC1vYXV0aC1iYXNpYw==").unwrap(),
+///     "abc.def.ghi"
+/// );
+/// assert!(token_from_authorization("Digest x").is_err());
+/// ```
+pub fn token_from_authorization(value: &str) -> Result<String> {
+    const PART: &str = "Authorization header";
+    let value = value.trim();
+    let (scheme, rest) = value
+        .split_once(' ')
+        .ok_or_else(|| http_err(PART, "expected \"Bearer TOKEN\" or \"Basic CREDENTIALS\""))?;
+    let rest = rest.trim_start();
+    if rest.is_empty() || rest.contains(char::is_whitespace) {
+        return Err(http_err(PART, "expected one credential after the scheme"));
+    }
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(rest.to_owned());
+    }
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(http_err(
+            PART,
+            format!("scheme {} is not Bearer or Basic", Untrusted::new(scheme)),
+        ));
+    }
+    let decoded = STANDARD
+        .decode(rest)
+        .map_err(|_| http_err(PART, "Basic credentials are not base64"))?;
+    let text = String::from_utf8(decoded)
+        .map_err(|_| http_err(PART, "Basic credentials are not UTF-8"))?;
+    let (user, password) = text
+        .split_once(':')
+        .ok_or_else(|| http_err(PART, "Basic credentials have no \":\""))?;
+    if !(password.is_empty() || password == OAUTH_BASIC_PASSWORD) {
+        return Err(http_err(
+            PART,
+            "Basic password must be empty or x-oauth-basic for a token",
+        ));
+    }
+    if user.is_empty() {
+        return Err(http_err(PART, "Basic user (the token) is empty"));
+    }
+    Ok(user.to_owned())
+}
+
+/// The token in a query string's `authz` parameter (`Bearer%20` prefix optional), if any.
+///
+/// ```
+/// use scitokens_enforce::token_from_query;
+/// assert_eq!(token_from_query("a=1&authz=Bearer%20abc.def.ghi").unwrap().as_deref(), Some("abc.def.ghi"));
+/// assert_eq!(token_from_query("authz=abc.def.ghi").unwrap().as_deref(), Some("abc.def.ghi"));
+/// assert_eq!(token_from_query("a=1").unwrap(), None);
+/// ```
+pub fn token_from_query(query: &str) -> Result<Option<String>> {
+    const PART: &str = "authz query parameter";
+    let mut found = None;
+    for pair in query.trim_start_matches('?').split('&') {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if name != "authz" {
+            continue;
+        }
+        if found.is_some() {
+            return Err(http_err(PART, "appears more than once"));
+        }
+        let decoded =
+            percent_decode(value).ok_or_else(|| http_err(PART, "bad percent-encoding"))?;
+        let token = decoded
+            .strip_prefix("Bearer ")
+            .unwrap_or(&decoded)
+            .to_owned();
+        if token.is_empty() || token.contains(char::is_whitespace) {
+            return Err(http_err(PART, "empty or contains whitespace"));
+        }
+        found = Some(token);
+    }
+    Ok(found)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// What an HTTP or WebDAV request needs: an operation on its target, and for `COPY`/`MOVE`
+/// one on the destination.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MethodNeeds {
+    /// The operation on the request's path (the source, for `COPY`/`MOVE`).
+    pub target: Operation,
+    /// The operation on the `Destination` path, for `COPY`/`MOVE`.
+    pub destination: Option<Operation>,
+}
+
+/// Maps a method to operations: `GET`, `HEAD`, `PROPFIND`: read; `PUT`: create, or modify when
+/// the target exists; `DELETE`: modify; `MKCOL`: create; `COPY`/`MOVE`: read on the source and
+/// create (or modify, when it exists) on the destination.
+///
+/// ```
+/// use scitokens_enforce::{method_needs, Operation};
+/// assert_eq!(method_needs("PUT", true, false).unwrap().target, Operation::Modify);
+/// assert_eq!(method_needs("COPY", true, false).unwrap().destination, Some(Operation::Create));
+/// assert!(method_needs("TRACE", false, false).is_err());
+/// ```
+pub fn method_needs(
+    method: &str,
+    target_exists: bool,
+    destination_exists: bool,
+) -> Result<MethodNeeds> {
+    let write = |exists: bool| {
+        if exists {
+            Operation::Modify
+        } else {
+            Operation::Create
+        }
+    };
+    let (target, destination) = match method {
+        "GET" | "HEAD" | "PROPFIND" | "OPTIONS" => (Operation::Read, None),
+        "PUT" => (write(target_exists), None),
+        "DELETE" => (Operation::Modify, None),
+        "MKCOL" => (Operation::Create, None),
+        "COPY" | "MOVE" => (Operation::Read, Some(write(destination_exists))),
+        other => {
+            return Err(http_err(
+                "method",
+                format!("{} is not mapped to an operation", Untrusted::new(other)),
+            ))
+        }
+    };
+    Ok(MethodNeeds {
+        target,
+        destination,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malformed_headers_are_clear_errors() {
+        for (value, why) in [
+            ("Bearer", "expected \"Bearer TOKEN\""),
+            ("Bearer a b", "one credential"),
+            ("Basic !!!", "not base64"),
+            ("Basic dG9rZW4=", "no \":\""),
+            ("Basic dG9rZW46c2VjcmV0", "must be empty or x-oauth-basic"),
+            ("Basic Ongtb2F1dGgtYmFzaWM=", "user (the token) is empty"),
+            ("Negotiate abc", "scheme \"Negotiate\""),
+        ] {
+            let err = token_from_authorization(value).unwrap_err();
+            assert_eq!(err.kind(), "http");
+            assert!(err.to_string().contains(why), "{value}: {err}");
+        }
+        assert_eq!(token_from_authorization("bearer   tok").unwrap(), "tok");
+        // "tok:" (empty password)
+        assert_eq!(token_from_authorization("Basic dG9rOg==").unwrap(), "tok");
+    }
+
+    #[test]
+    fn query_parameter() {
+        assert_eq!(
+            token_from_query("?authz=Bearer+tok").unwrap().as_deref(),
+            Some("tok")
+        );
+        assert!(token_from_query("authz=a&authz=b").is_err());
+        assert!(token_from_query("authz=%zz").is_err());
+        assert!(token_from_query("authz=").is_err());
+        assert_eq!(token_from_query("authzx=1").unwrap(), None);
+    }
+
+    #[test]
+    fn methods() {
+        assert_eq!(
+            method_needs("GET", false, false).unwrap().target,
+            Operation::Read
+        );
+        assert_eq!(
+            method_needs("PUT", false, false).unwrap().target,
+            Operation::Create
+        );
+        assert_eq!(
+            method_needs("DELETE", true, false).unwrap().target,
+            Operation::Modify
+        );
+        assert_eq!(
+            method_needs("MKCOL", false, false).unwrap().target,
+            Operation::Create
+        );
+        let mv = method_needs("MOVE", true, true).unwrap();
+        assert_eq!(
+            (mv.target, mv.destination),
+            (Operation::Read, Some(Operation::Modify))
+        );
+        assert!(
+            method_needs("get", false, false).is_err(),
+            "methods are case-sensitive"
+        );
+    }
+}
