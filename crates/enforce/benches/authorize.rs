@@ -59,6 +59,34 @@ fn authorize(c: &mut Criterion) {
                 .expect("ok")
         })
     });
+    // Throughput with threads sharing one enforcer: time per request over all threads.
+    let (shared, shared_key) = setup(0);
+    let shared = Arc::new(shared);
+    let t_new = Arc::new(token(&shared_key, scope));
+    for threads in [1usize, 2] {
+        c.bench_function(
+            &format!("authorize/new token, {threads} thread(s) sharing one enforcer"),
+            |b| {
+                b.iter_custom(|iters| {
+                    let per_thread = iters.div_ceil(threads as u64);
+                    let start = std::time::Instant::now();
+                    std::thread::scope(|s| {
+                        for _ in 0..threads {
+                            let (e, t) = (Arc::clone(&shared), Arc::clone(&t_new));
+                            s.spawn(move || {
+                                for _ in 0..per_thread {
+                                    e.authorize(&t, &Operation::Read, "/data/experiment/f")
+                                        .expect("ok");
+                                }
+                            });
+                        }
+                    });
+                    // Wall time for `iters` requests in all: perfect scaling halves it with 2 threads.
+                    start.elapsed()
+                })
+            },
+        );
+    }
     let many: Vec<String> = (0..1000)
         .map(|i| format!("storage.read:/data/d{i}"))
         .collect();
