@@ -3,6 +3,8 @@
 
     pyref.py mint   PRIVATE_PEM ALG KID ISSUER SCOPE AUD   -> prints a token
     pyref.py verify PUBLIC_PEM TOKEN                        -> prints the claims as JSON
+    pyref.py enforce PUBLIC_PEM ISSUER AUD TOKEN AUTHZ:PATH...
+                                                            -> one line per request: allow/deny
 
 Exit status 0 on success; on failure the exception goes to stderr and the status is 1.
 """
@@ -30,12 +32,28 @@ def verify(public_pem, token):
     print(json.dumps(dict(parsed.claims()), sort_keys=True))
 
 
+def enforce(public_pem, issuer, aud, token, *requests):
+    with open(public_pem, "rb") as f:
+        pem = f.read()
+    parsed = scitokens.SciToken.deserialize(token, public_key=pem, audience=aud)
+    enforcer = scitokens.Enforcer(issuer, audience=aud)
+    for request in requests:
+        authz, path = request.split(":", 1)
+        try:
+            allowed = enforcer.test(parsed, authz, path)
+        except Exception:  # the reference raises for some invalid inputs
+            allowed = False
+        print("allow" if allowed else "deny")
+
+
 def main():
     command, args = sys.argv[1], sys.argv[2:]
     if command == "mint":
         mint(*args)
     elif command == "verify":
         verify(*args)
+    elif command == "enforce":
+        enforce(*args)
     else:
         sys.exit("unknown command " + command)
 
