@@ -62,7 +62,7 @@ pub struct ValidatorBuilder {
 ///     .issuer("https://issuer.example")
 ///     .audience("https://storage.example")
 ///     .check("group", |v: &serde_json::Value| {
-///         if v == "cms" { Ok(()) } else { Err(format!("{v} is not cms")) }
+///         if v == "cms" { Ok(()) } else { Err(format!("{v} is not cms").into()) }
 ///     })
 ///     .build()?;
 /// let header = Header::from_json(br#"{"alg":"ES256"}"#)?;
@@ -277,9 +277,9 @@ impl Validator {
                 for check in checks {
                     check
                         .check(value, claims)
-                        .map_err(|reason| ValidationError::Rejected {
+                        .map_err(|rejection| ValidationError::Rejected {
                             claim: Untrusted::new(name),
-                            reason,
+                            reason: rejection.reason().to_owned(),
                         })?;
                 }
             }

@@ -337,7 +337,7 @@ fn callbacks_and_critical_claims() {
             if g == "cms" {
                 Ok(())
             } else {
-                Err(format!("group {g} is not cms"))
+                Err(format!("group {g} is not cms").into())
             }
         })
         .check("group", |g: &Value| {
