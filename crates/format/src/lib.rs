@@ -50,6 +50,7 @@ mod header;
 mod json;
 mod jwk;
 mod key;
+mod loopback;
 mod mint;
 mod profile;
 pub mod scope;
@@ -67,6 +68,7 @@ pub use key::{
     Algorithm, SigningKey, VerifyingKey, DEFAULT_RSA_BITS, ES256_SIGNATURE_LEN, MAX_RSA_BITS,
     MIN_RSA_BITS,
 };
+pub use loopback::is_loopback_http;
 pub use mint::{sign_parts, TokenBuilder, DEFAULT_LIFETIME_S};
 pub use profile::{Profile, VER_SCITOKENS_2, WLCG_VER_1_0};
 pub use text::{Untrusted, MAX_ECHO_CHARS};

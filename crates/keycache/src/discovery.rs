@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use scitokens_format::{KeySet, Untrusted};
+use scitokens_format::{is_loopback_http, KeySet, Untrusted};
 use serde_json::{Map, Value};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::Agent;
@@ -211,24 +211,6 @@ impl Discovery {
     }
 }
 
-/// `http://` to 127.0.0.0/8, `[::1]` or `localhost`.
-fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let host = if authority.starts_with('[') {
-        &authority[..authority.find(']').map_or(authority.len(), |i| i + 1)]
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 fn describe(e: &ureq::Error) -> String {
     match e {
         ureq::Error::Timeout(_) => "timed out".into(),
@@ -240,16 +222,6 @@ fn describe(e: &ureq::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_http_only() {
-        assert!(is_loopback_http("http://127.0.0.1:8080/x"));
-        assert!(is_loopback_http("http://localhost/x"));
-        assert!(is_loopback_http("http://[::1]:80"));
-        assert!(!is_loopback_http("http://127.0.0.1.evil.example/"));
-        assert!(!is_loopback_http("http://10.0.0.1/"));
-        assert!(!is_loopback_http("https://127.0.0.1/"));
-    }
 
     #[test]
     fn issuers_must_be_https() {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
-use scitokens_format::{names, Audience, Claims, Header, Profile, Untrusted};
+use scitokens_format::{is_loopback_http, names, Audience, Claims, Header, Profile, Untrusted};
 
 use crate::check::ClaimCheck;
 use crate::error::{Result, ValidationError};
@@ -197,23 +197,6 @@ impl ValidatorBuilder {
 
 /// The WLCG profile's audience wildcard.
 const WLCG_ANY: &str = "https://wlcg.cern.ch/jwt/v1/any";
-
-fn is_loopback_http(url: &str) -> bool {
-    let Some(rest) = url.strip_prefix("http://") else {
-        return false;
-    };
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let host = if authority.starts_with('[') {
-        &authority[..authority.find(']').map_or(authority.len(), |i| i + 1)]
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    host == "localhost"
-        || host == "[::1]"
-        || host
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
 
 impl Validator {
     /// Starts a builder.
