@@ -89,6 +89,9 @@ impl Audience {
     }
 }
 
+/// Room for the claims of a typical token (registered claims, scope, markers).
+const TYPICAL_CLAIMS: usize = 12;
+
 /// The claims of a token, in token order.
 ///
 /// ```
@@ -110,7 +113,7 @@ impl Claims {
 
     /// Parses a JSON object strictly (duplicate names refused).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        json::parse_object(bytes)
+        json::parse_object_sized(bytes, TYPICAL_CLAIMS)
             .map(Claims)
             .map_err(|reason| FormatError::Json {
                 part: crate::error::Part::Payload,

@@ -12,6 +12,9 @@ pub const TYP_JWT: &str = "JWT";
 /// `typ` written into access tokens (RFC 9068).
 pub const TYP_AT_JWT: &str = "at+jwt";
 
+/// Room for a typical header's members (`alg`, `typ`, `kid`).
+const TYPICAL_HEADER: usize = 4;
+
 /// A parsed protected header.
 ///
 /// The key-locating parameters `jku`, `x5u`, `x5c` and `jwk` are kept in [`raw`](Self::raw) for
@@ -49,9 +52,11 @@ impl Header {
     /// assert_eq!(Header::from_json(br#"{"alg":"ES256","kid":"k"}"#).unwrap().kid(), Some("k"));
     /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let raw = json::parse_object(bytes).map_err(|reason| FormatError::Json {
-            part: Part::Header,
-            reason,
+        let raw = json::parse_object_sized(bytes, TYPICAL_HEADER).map_err(|reason| {
+            FormatError::Json {
+                part: Part::Header,
+                reason,
+            }
         })?;
         let alg = match raw.get("alg") {
             None => return Err(FormatError::MissingAlg),

@@ -6,7 +6,7 @@
 //! Nesting depth is bounded by serde_json's recursion limit (128), so a deeply nested
 //! document is an error, never a stack overflow.
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::map::Entry;
 use serde_json::{Map, Number, Value};
 use std::fmt;
@@ -15,9 +15,18 @@ use crate::text::Untrusted;
 
 /// Parses `bytes` as one JSON value, refusing duplicate member names at any depth.
 pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice::<Strict>(bytes)
-        .map(|s| s.0)
-        .map_err(|e| e.to_string())
+    parse_with_capacity(bytes, 0)
+}
+
+/// Parses strictly, pre-sizing the top-level object for `capacity` members (nested objects
+/// start empty): one allocation for a token's claims instead of several regrowths.
+pub(crate) fn parse_with_capacity(bytes: &[u8], capacity: usize) -> Result<Value, String> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = StrictSeed { capacity }
+        .deserialize(&mut de)
+        .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(value)
 }
 
 /// Parses `bytes` as a JSON object, refusing duplicate member names at any depth and nesting
@@ -30,7 +39,15 @@ pub(crate) fn parse_strict(bytes: &[u8]) -> Result<Value, String> {
 /// assert!(parse_json_object(b"[1]").is_err());
 /// ```
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, String> {
-    match parse_strict(bytes)? {
+    parse_object_sized(bytes, 0)
+}
+
+/// [`parse_object`] with the object pre-sized for `capacity` members.
+pub(crate) fn parse_object_sized(
+    bytes: &[u8],
+    capacity: usize,
+) -> Result<Map<String, Value>, String> {
+    match parse_with_capacity(bytes, capacity)? {
         Value::Object(map) => Ok(map),
         other => Err(format!("expected a JSON object, found {}", kind_of(&other))),
     }
@@ -48,18 +65,27 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// Initial capacity of an object's member map.
-const TYPICAL_MEMBERS: usize = 12;
+/// A strict value whose (top-level) object map starts with room for `capacity` members.
+#[derive(Clone, Copy)]
+struct StrictSeed {
+    capacity: usize,
+}
 
-struct Strict(Value);
+impl<'de> DeserializeSeed<'de> for StrictSeed {
+    type Value = Value;
 
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        deserializer.deserialize_any(StrictVisitor {
+            capacity: self.capacity,
+        })
     }
 }
 
-struct StrictVisitor;
+const NESTED: StrictSeed = StrictSeed { capacity: 0 };
+
+struct StrictVisitor {
+    capacity: usize,
+}
 
 impl<'de> Visitor<'de> for StrictVisitor {
     type Value = Value;
@@ -100,17 +126,17 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
+        while let Some(item) = seq.next_element_seed(NESTED)? {
             items.push(item);
         }
         Ok(Value::Array(items))
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Value, A::Error> {
-        // Token objects have about ten members: start there and hash each name once.
-        let mut map = Map::with_capacity(TYPICAL_MEMBERS);
+        // Hash each name once; the caller sizes the top-level map.
+        let mut map = Map::with_capacity(self.capacity);
         while let Some(name) = access.next_key::<String>()? {
-            let Strict(value) = access.next_value()?;
+            let value = access.next_value_seed(NESTED)?;
             match map.entry(name) {
                 Entry::Vacant(slot) => {
                     slot.insert(value);
