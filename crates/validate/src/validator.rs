@@ -168,7 +168,10 @@ impl ValidatorBuilder {
             }
         }
         for audience in &self.audiences {
-            if audience == "ANY" || audience == WLCG_ANY {
+            if ALL_PROFILES
+                .iter()
+                .any(|p| p.any_audience() == Some(audience.as_str()))
+            {
                 return Err(config(format!(
                     "{audience} is a wildcard a token may carry, not this service's audience"
                 )));
@@ -194,9 +197,6 @@ impl ValidatorBuilder {
         })
     }
 }
-
-/// The WLCG profile's audience wildcard.
-const WLCG_ANY: &str = "https://wlcg.cern.ch/jwt/v1/any";
 
 impl Validator {
     /// Starts a builder.
