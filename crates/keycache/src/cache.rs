@@ -266,6 +266,11 @@ impl Inner {
 
     /// Refuses issuers off the fetch allow-list and URLs we never fetch from.
     fn discovery_allowed(&self, issuer: &str) -> Result<()> {
+        if self.config.offline {
+            return Err(KeyCacheError::Offline {
+                issuer: Untrusted::new(issuer),
+            });
+        }
         if let Some(allowed) = &self.config.fetch_allow_list {
             if !allowed.iter().any(|a| a == issuer) {
                 return Err(KeyCacheError::IssuerNotAllowed {
@@ -504,6 +509,9 @@ impl Inner {
 
     /// Starts a background refresh unless one is running or the back-off has not ended.
     fn refresh_in_background(this: &Arc<Self>, issuer: &str, state: &Arc<IssuerState>, now: i64) {
+        if this.config.offline {
+            return;
+        }
         {
             let mut status = lock(&state.status);
             if status.refreshing || now < status.retry_after {

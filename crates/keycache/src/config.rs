@@ -80,6 +80,10 @@ pub struct KeyCacheConfig {
     /// Allow `http://` issuers and `jwks_uri`s on loopback addresses (127.0.0.0/8, `[::1]`,
     /// `localhost`). For tests only; never set it in production.
     pub allow_http_loopback: bool,
+    /// Never touch the network: keys come from memory and the cache file only (stale keys are
+    /// still used until they expire, without a refresh); anything else is
+    /// [`KeyCacheError::Offline`]. `scitoken verify --offline` sets it.
+    pub offline: bool,
 }
 
 impl Default for KeyCacheConfig {
@@ -99,6 +103,7 @@ impl Default for KeyCacheConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             fetch_allow_list: None,
             allow_http_loopback: false,
+            offline: false,
         }
     }
 }

@@ -26,6 +26,13 @@ pub enum KeyCacheError {
         /// The issuer.
         issuer: Untrusted,
     },
+    /// The cache is offline ([`crate::KeyCacheConfig::offline`]) and holds no usable keys
+    /// for this issuer; nothing was fetched.
+    #[error("no usable cached keys for issuer {issuer}, and the key cache is offline")]
+    Offline {
+        /// The issuer.
+        issuer: Untrusted,
+    },
     /// A static key source holds no keys for this issuer.
     #[error("no keys configured for issuer {issuer}")]
     UnknownIssuer {
@@ -106,6 +113,7 @@ impl KeyCacheError {
         match self {
             KeyCacheError::InvalidIssuer { .. } => "invalid_issuer",
             KeyCacheError::IssuerNotAllowed { .. } => "issuer_not_allowed",
+            KeyCacheError::Offline { .. } => "offline",
             KeyCacheError::UnknownIssuer { .. } => "unknown_issuer",
             KeyCacheError::Http { .. } => "http",
             KeyCacheError::Metadata { .. } => "metadata",

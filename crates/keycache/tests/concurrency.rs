@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::{key_set, TempDir};
 use scitokens_format::{Algorithm, SigningKey};
 use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
-use scitokens_testkit::https::TestIssuer;
+use scitokens_testkit::https;
 
 const ROUNDS: usize = 60;
 const ISSUERS: usize = 5;
@@ -80,7 +80,7 @@ fn worker_process_entry() {
 
 #[test]
 fn threads_and_processes_share_one_file() {
-    let server = TestIssuer::start();
+    let server = https::start();
     server.set_jwks(&key_set(
         &[&SigningKey::generate(Algorithm::Rs256).unwrap()],
     ));

@@ -71,6 +71,35 @@ fn a_down_issuer_does_not_fail_cached_keys() {
 }
 
 #[test]
+fn offline_caches_serve_cached_keys_and_never_fetch() {
+    let s = Setup::new("offline");
+    let url = s.server.url();
+    s.cache().keys(&url, None).unwrap();
+    assert_eq!(s.jwks_hits(), 1);
+
+    let offline = s.cache_with(KeyCacheConfig {
+        offline: true,
+        ..s.config()
+    });
+    offline.keys(&url, None).unwrap();
+    // Stale: still served, and no background refresh.
+    s.clock.advance(700);
+    offline.keys(&url, None).unwrap();
+    offline.join_background();
+    // Unknown kid: no forced refresh.
+    let err = offline.keys(&url, Some("nope")).unwrap_err();
+    assert_eq!(err.kind(), "unknown_kid", "{err}");
+    // Expired, and an issuer never seen: refused, not fetched.
+    s.clock.advance(4 * 24 * 3600);
+    let err = offline.keys(&url, None).unwrap_err();
+    assert_eq!(err.kind(), "offline", "{err}");
+    assert!(err.to_string().contains("offline"), "{err}");
+    assert_eq!(offline.refresh(&url).unwrap_err().kind(), "offline");
+    assert_eq!(s.jwks_hits(), 1, "an offline cache never fetched");
+    assert_eq!(s.metadata_hits(), 1);
+}
+
+#[test]
 fn failures_for_absent_issuers_are_remembered() {
     let s = Setup::new("negative");
     let cache = s.cache();

@@ -16,11 +16,11 @@ use scitokens::format::{
     Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder, UnverifiedToken,
 };
 use scitokens::keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
-use scitokens_testkit::https::TestIssuer;
+use scitokens_localissuer::LocalIssuer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. An issuer: a signing key, its public key set served over HTTPS.
-    let issuer = TestIssuer::start();
+    let issuer = LocalIssuer::start()?;
     let key = SigningKey::generate(Algorithm::Es256)?;
     issuer.set_jwks(&KeySet::new(vec![key.verifying_key().clone()]).to_json()?);
     println!("issuer      {} (key {})", issuer.url(), key.kid());

@@ -3,7 +3,7 @@
 //! - [`testdata`]: the repository's `testdata/` directory, wherever the test runs from;
 //! - [`Reference`]: the incumbent implementations (the Python `scitokens` library and the
 //!   scitokens-cpp command-line tools), found on this machine or reported missing;
-//! - [`https::TestIssuer`]: a real HTTPS issuer on 127.0.0.1 with a test CA.
+//! - [`https`]: a real HTTPS issuer on 127.0.0.1 with a test CA ([`scitokens_localissuer`]).
 //!
 //! Interop tests skip with a message when a reference is missing, unless
 //! `SCITOKENS_INTEROP_REQUIRED=1` is set (CI sets it), in which case a missing reference fails.
@@ -11,12 +11,21 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod https;
 mod reference;
 
 use std::path::PathBuf;
 
 pub use reference::{interop_required, Reference};
+
+/// The loopback HTTPS issuer, under the names the test suites use.
+pub mod https {
+    pub use scitokens_localissuer::{LocalIssuer, Reply};
+
+    /// Starts a [`LocalIssuer`], panicking if it cannot: a test cannot go on without one.
+    pub fn start() -> LocalIssuer {
+        LocalIssuer::start().unwrap_or_else(|e| panic!("local HTTPS issuer: {e}"))
+    }
+}
 
 /// The repository's `testdata/` directory.
 pub fn testdata() -> PathBuf {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use scitokens_format::{Algorithm, KeySet, ManualClock, SigningKey};
 use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
-use scitokens_testkit::https::TestIssuer;
+use scitokens_testkit::https::{self, LocalIssuer};
 
 /// Noon, 2023-11-14: tests run on a manual clock.
 pub const T0: i64 = 1_700_000_000;
@@ -48,7 +48,7 @@ pub fn key_set(keys: &[&SigningKey]) -> String {
 
 /// An issuer serving one fresh ES256 key.
 pub struct Setup {
-    pub server: TestIssuer,
+    pub server: LocalIssuer,
     pub key: SigningKey,
     pub clock: Arc<ManualClock>,
     pub dir: TempDir,
@@ -56,7 +56,7 @@ pub struct Setup {
 
 impl Setup {
     pub fn new(tag: &str) -> Self {
-        let server = TestIssuer::start();
+        let server = https::start();
         let key = SigningKey::generate(Algorithm::Es256).unwrap();
         server.set_jwks(&key_set(&[&key]));
         Setup {

@@ -1,8 +1,17 @@
-//! A real HTTPS issuer on 127.0.0.1, with a test CA made by rcgen, for key-discovery tests.
+//! A throwaway OIDC issuer on 127.0.0.1: a real HTTPS server with its own certificate
+//! authority, made fresh by rcgen each time it starts. `scitoken demo`, the workspace's
+//! key-discovery tests and the benchmarks use it to exercise the whole network path (discovery,
+//! TLS verification against a CA file, the JWKS fetch) without leaving the machine.
+//!
+//! It is not an issuer to deploy: it listens on loopback only, keeps no state on disk but its
+//! CA certificate, and answers whatever routes it was told to.
 //!
 //! It serves `/.well-known/openid-configuration` and `/jwks` by default, and any route can be
 //! switched to another [`Reply`]: an error status, malformed JSON, an oversized body, a hang.
 //! Every request is counted per path, so a test can assert how many fetches happened.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
@@ -45,8 +54,45 @@ struct Routes {
     user_agent: Option<String>,
 }
 
-/// A running HTTPS server; stops when dropped.
-pub struct TestIssuer {
+/// Why the issuer could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LocalIssuerError {
+    /// Making the CA or server certificate failed.
+    #[error("making the test certificates: {0}")]
+    Certificate(#[from] rcgen::Error),
+    /// The TLS configuration was refused.
+    #[error("TLS configuration: {0}")]
+    Tls(#[from] rustls::Error),
+    /// Binding the port or writing the CA file failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Result alias for this crate.
+pub type Result<T, E = LocalIssuerError> = std::result::Result<T, E>;
+
+fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> LocalIssuerError {
+    move |source| LocalIssuerError::Io { what, source }
+}
+
+/// A running HTTPS issuer on 127.0.0.1; stops (and removes its CA file) when dropped.
+///
+/// ```
+/// use scitokens_localissuer::LocalIssuer;
+///
+/// let issuer = LocalIssuer::start()?;
+/// assert!(issuer.url().starts_with("https://127.0.0.1:"));
+/// assert!(issuer.ca_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+/// assert_eq!(issuer.total_hits(), 0);
+/// # Ok::<(), scitokens_localissuer::LocalIssuerError>(())
+/// ```
+pub struct LocalIssuer {
     port: u16,
     ca_pem: String,
     ca_file: PathBuf,
@@ -54,47 +100,52 @@ pub struct TestIssuer {
     stop: Arc<AtomicBool>,
 }
 
-impl TestIssuer {
+impl std::fmt::Debug for LocalIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalIssuer")
+            .field("url", &self.url())
+            .field("ca_file", &self.ca_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl LocalIssuer {
     /// Starts a server on an ephemeral port of 127.0.0.1 with a fresh CA, serving
-    /// discovery metadata for the issuer `https://127.0.0.1:PORT` whose `jwks_uri` is `/jwks`.
+    /// discovery metadata for the issuer `https://127.0.0.1:PORT` whose `jwks_uri` is `/jwks`,
+    /// and writes the CA certificate to a file in the temporary directory.
     /// The `/jwks` route starts empty (404) until [`set_jwks`](Self::set_jwks).
-    pub fn start() -> Self {
-        let ca_key = KeyPair::generate().expect("CA key");
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+    pub fn start() -> Result<Self> {
+        let ca_key = KeyPair::generate()?;
+        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
+        let ca_cert = ca_params.self_signed(&ca_key)?;
         let ca = Issuer::new(ca_params, ca_key);
 
-        let leaf_key = KeyPair::generate().expect("server key");
-        let mut leaf_params =
-            CertificateParams::new(vec!["localhost".to_owned()]).expect("server params");
+        let leaf_key = KeyPair::generate()?;
+        let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()])?;
         leaf_params
             .subject_alt_names
             .push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
-        let leaf = leaf_params
-            .signed_by(&leaf_key, &ca)
-            .expect("server certificate");
+        let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
 
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let config = ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("protocol versions")
+            .with_safe_default_protocol_versions()?
             .with_no_client_auth()
             .with_single_cert(
                 vec![leaf.der().clone()],
                 PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-            )
-            .expect("server config");
+            )?;
         let config = Arc::new(config);
 
-        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1");
-        let port = listener.local_addr().expect("local addr").port();
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("bind 127.0.0.1"))?;
+        let port = listener.local_addr().map_err(io("local address"))?.port();
         let ca_pem = ca_cert.pem();
         let ca_file = std::env::temp_dir().join(format!(
-            "scitokens-test-ca-{}-{port}.pem",
+            "scitokens-local-ca-{}-{port}.pem",
             std::process::id()
         ));
-        std::fs::write(&ca_file, &ca_pem).expect("write CA file");
+        std::fs::write(&ca_file, &ca_pem).map_err(io("write the CA file"))?;
 
         let routes = Arc::new(Mutex::new(Routes::default()));
         let stop = Arc::new(AtomicBool::new(false));
@@ -113,7 +164,7 @@ impl TestIssuer {
                 }
             });
         }
-        let issuer = TestIssuer {
+        let issuer = LocalIssuer {
             port,
             ca_pem,
             ca_file,
@@ -121,7 +172,7 @@ impl TestIssuer {
             stop,
         };
         issuer.serve_metadata(&issuer.url(), &format!("{}/jwks", issuer.url()));
-        issuer
+        Ok(issuer)
     }
 
     /// The issuer URL, `https://127.0.0.1:PORT`.
@@ -166,34 +217,47 @@ impl TestIssuer {
     pub fn set(&self, path: &str, reply: Reply) {
         self.routes
             .lock()
-            .expect("routes")
+            .unwrap_or_else(|p| p.into_inner())
             .replies
             .insert(path.to_owned(), reply);
     }
 
     /// Removes the route for `path` (it then answers 404).
     pub fn remove(&self, path: &str) {
-        self.routes.lock().expect("routes").replies.remove(path);
+        self.routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .replies
+            .remove(path);
     }
 
     /// The `User-Agent` of the last request.
     pub fn last_user_agent(&self) -> Option<String> {
-        self.routes.lock().expect("routes").user_agent.clone()
+        self.routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .user_agent
+            .clone()
     }
 
     /// Total requests received on every path.
     pub fn total_hits(&self) -> usize {
-        self.routes.lock().expect("routes").hits.values().sum()
+        self.routes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .hits
+            .values()
+            .sum()
     }
 
     /// How many requests `path` has received.
     pub fn hits(&self, path: &str) -> usize {
-        let routes = self.routes.lock().expect("routes");
+        let routes = self.routes.lock().unwrap_or_else(|p| p.into_inner());
         routes.hits.get(path).copied().unwrap_or(0)
     }
 }
 
-impl Drop for TestIssuer {
+impl Drop for LocalIssuer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees the flag.
@@ -233,7 +297,7 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, routes: &Mutex<Routes>) {
         .unwrap_or("/")
         .to_owned();
     let reply = {
-        let mut routes = routes.lock().expect("routes");
+        let mut routes = routes.lock().unwrap_or_else(|p| p.into_inner());
         *routes.hits.entry(path.clone()).or_default() += 1;
         routes.user_agent = user_agent;
         routes.replies.get(&path).cloned()

@@ -1,6 +1,6 @@
 //! Mint a token, verify it, read its scopes and test requests against them.
 //!
-//! `cargo run -p scitokens-format --example roundtrip`
+//! `cargo run -p scitokens-format --example mint_and_verify`
 
 #![allow(clippy::print_stdout)] // an example prints what it shows
 
