@@ -173,12 +173,24 @@ impl Enforcer {
     /// signature with a key from the key source, validates the claims at now, and parses the
     /// scopes (one invalid scope refuses the token).
     pub fn verify(&self, token: &str) -> Result<Grants> {
+        self.grants(&self.verify_signature(token)?)
+    }
+
+    /// The first half of [`verify`](Self::verify): decodes, checks the issuer against the
+    /// allow-list, and verifies the signature with a key from the key source. The claims are
+    /// not validated yet; pass the token to [`grants`](Self::grants) (or to
+    /// [`validator`](Self::validator) for a token without scopes).
+    pub fn verify_signature(&self, token: &str) -> Result<VerifiedToken> {
         let unverified = UnverifiedToken::parse_with_limit(token, self.inner.max_token_len)?;
         self.inner.validator.check_issuer(unverified.claims())?;
         let iss = unverified.claims().iss().require(names::ISS)?;
         let keys = self.inner.keys.keys(iss, unverified.header().kid())?;
-        let verified = unverified.verify(&keys)?;
-        self.grants(&verified)
+        Ok(unverified.verify(&keys)?)
+    }
+
+    /// "Now", from this enforcer's clock.
+    pub fn now(&self) -> i64 {
+        self.inner.clock.now()
     }
 
     /// Validates a verified token's claims at now and parses its scopes.

@@ -1,0 +1,119 @@
+//! Writing results: plain text (coloured only on a terminal, never with `NO_COLOR`) or one
+//! JSON document; times as UTC dates and "in 9m 59s" / "3h ago".
+
+use std::io::Write;
+use std::time::{Duration, UNIX_EPOCH};
+
+use anstyle::{AnsiColor, Style};
+use serde_json::Value;
+
+use crate::error::{CliError, Result};
+
+/// Green: valid, allowed.
+pub(crate) const GOOD: Style = AnsiColor::Green.on_default().bold();
+/// Red: invalid, denied.
+pub(crate) const BAD: Style = AnsiColor::Red.on_default().bold();
+/// Yellow: warnings such as "not verified".
+pub(crate) const WARN: Style = AnsiColor::Yellow.on_default().bold();
+/// Bold: headings.
+pub(crate) const HEAD: Style = Style::new().bold();
+/// Dimmed: explanations.
+pub(crate) const DIM: Style = Style::new().dimmed();
+
+/// Where a command writes its results.
+pub(crate) struct Printer {
+    json: bool,
+    out: anstream::AutoStream<std::io::Stdout>,
+}
+
+impl Printer {
+    /// A printer for stdout; `json` selects JSON output.
+    pub(crate) fn new(json: bool) -> Self {
+        Printer {
+            json,
+            out: anstream::AutoStream::auto(std::io::stdout()),
+        }
+    }
+
+    /// Whether the command should print JSON.
+    pub(crate) fn json(&self) -> bool {
+        self.json
+    }
+
+    /// One line of text (nothing in JSON mode).
+    pub(crate) fn line(&mut self, text: impl std::fmt::Display) -> Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        writeln!(self.out, "{text}").map_err(CliError::Output)
+    }
+
+    /// One line: `styled` in `style`, then `rest` (nothing in JSON mode).
+    pub(crate) fn styled(&mut self, style: Style, styled: &str, rest: &str) -> Result<()> {
+        if self.json {
+            return Ok(());
+        }
+        writeln!(self.out, "{style}{styled}{style:#}{rest}").map_err(CliError::Output)
+    }
+
+    /// The JSON document (nothing in text mode).
+    pub(crate) fn document(&mut self, value: &Value) -> Result<()> {
+        if !self.json {
+            return Ok(());
+        }
+        let text = serde_json::to_string_pretty(value).map_err(|e| {
+            CliError::Output(std::io::Error::other(format!("encoding JSON: {e}")))
+        })?;
+        writeln!(self.out, "{text}").map_err(CliError::Output)
+    }
+
+    /// Flushes stdout.
+    pub(crate) fn flush(&mut self) -> Result<()> {
+        self.out.flush().map_err(CliError::Output)
+    }
+}
+
+/// A Unix time as an RFC 3339 UTC date, or the number itself if out of range.
+pub(crate) fn utc(t: i64) -> String {
+    u64::try_from(t)
+        .ok()
+        .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
+        .filter(|_| t < 253_402_300_800) // year 10000: humantime's range
+        .map_or_else(
+            || format!("{t} (not a representable date)"),
+            |time| humantime::format_rfc3339_seconds(time).to_string(),
+        )
+}
+
+/// `t` relative to `now`: "in 9m 59s", "3h 2m ago", "now".
+pub(crate) fn relative(t: i64, now: i64) -> String {
+    let span = |seconds: i64| {
+        humantime::format_duration(Duration::from_secs(seconds.unsigned_abs())).to_string()
+    };
+    match t.saturating_sub(now) {
+        0 => "now".to_owned(),
+        d if d > 0 => format!("in {}", span(d)),
+        d => format!("{} ago", span(d)),
+    }
+}
+
+/// JSON for a time: the number, the date, and how far from now.
+pub(crate) fn time_json(t: i64, now: i64) -> Value {
+    serde_json::json!({ "unix": t, "utc": utc(t), "relative": relative(t, now) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_spans() {
+        assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(utc(-1), "-1 (not a representable date)");
+        assert_eq!(utc(i64::MAX), format!("{} (not a representable date)", i64::MAX));
+        assert_eq!(relative(100, 100), "now");
+        assert_eq!(relative(700, 100), "in 10m");
+        assert_eq!(relative(100, 3_821), "1h 2m 1s ago");
+        assert_eq!(relative(i64::MIN, i64::MAX).is_empty(), false);
+    }
+}
