@@ -34,25 +34,39 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Generate a signing key: PKCS#8 private key (mode 0600), SPKI public key, JWKS.
-    #[command(after_help = "Examples:\n  scitoken keygen --private issuer.pem --public issuer.pub --jwks issuer.jwks\n  scitoken keygen --alg RS256 --kid key-2026 --private rsa.pem")]
+    #[command(
+        after_help = "Examples:\n  scitoken keygen --private issuer.pem --public issuer.pub --jwks issuer.jwks\n  scitoken keygen --alg RS256 --kid key-2026 --private rsa.pem"
+    )]
     Keygen(KeygenArgs),
     /// Print a JWKS (RFC 7517 key set) for a public key.
-    #[command(after_help = "Example:\n  scitoken jwks --public issuer.pub > .well-known/jwks.json")]
+    #[command(
+        after_help = "Example:\n  scitoken jwks --public issuer.pub > .well-known/jwks.json"
+    )]
     Jwks(JwksArgs),
     /// Mint and sign a token; prints it and a newline.
-    #[command(after_help = "Examples:\n  scitoken mint --key issuer.pem --issuer https://issuer.example --aud https://storage.example --scope \"read:/data write:/data/out\"\n  scitoken mint --key issuer.pem --issuer https://issuer.example --profile wlcg --aud https://wlcg.cern.ch/jwt/v1/any --scope storage.read:/ --claim-json wlcg.groups='[\"/cms\"]'")]
+    #[command(
+        after_help = "Examples:\n  scitoken mint --key issuer.pem --issuer https://issuer.example --aud https://storage.example --scope \"read:/data write:/data/out\"\n  scitoken mint --key issuer.pem --issuer https://issuer.example --profile wlcg --aud https://wlcg.cern.ch/jwt/v1/any --scope storage.read:/ --claim-json wlcg.groups='[\"/cms\"]'"
+    )]
     Mint(MintArgs),
     /// Decode a token WITHOUT verifying it: header, claims, and times as dates.
-    #[command(after_help = "Examples:\n  scitoken inspect eyJhbGciOi...\n  scitoken inspect - < token.jwt\n  BEARER_TOKEN_FILE=token.jwt scitoken inspect")]
+    #[command(
+        after_help = "Examples:\n  scitoken inspect eyJhbGciOi...\n  scitoken inspect - < token.jwt\n  BEARER_TOKEN_FILE=token.jwt scitoken inspect"
+    )]
     Inspect(InspectArgs),
     /// Verify a token's signature and claims; prints `valid` and a summary.
-    #[command(after_help = "Examples:\n  scitoken verify --issuer https://issuer.example --aud https://storage.example TOKEN\n  scitoken verify --jwks issuer.jwks TOKEN        # keys from a file only: no cache, no network\n  scitoken verify --offline TOKEN                 # keys from the cache only")]
+    #[command(
+        after_help = "Examples:\n  scitoken verify --issuer https://issuer.example --aud https://storage.example TOKEN\n  scitoken verify --jwks issuer.jwks TOKEN        # keys from a file only: no cache, no network\n  scitoken verify --offline TOKEN                 # keys from the cache only"
+    )]
     Verify(VerifyArgs),
     /// Verify a token, then print its ACLs, one `AUTHZ:RESOURCE` a line.
-    #[command(after_help = "Examples:\n  scitoken acls --issuer https://issuer.example --aud https://storage.example TOKEN\n  scitoken acls --compat --issuer https://issuer.example TOKEN   # scitokens-cpp's list")]
+    #[command(
+        after_help = "Examples:\n  scitoken acls --issuer https://issuer.example --aud https://storage.example TOKEN\n  scitoken acls --compat --issuer https://issuer.example TOKEN   # scitokens-cpp's list"
+    )]
     Acls(AclsArgs),
     /// Verify a token, then test one request: prints `allowed` or `denied: <reason>`.
-    #[command(after_help = "Examples:\n  scitoken test --issuer https://issuer.example --aud https://storage.example --op read --path /data/file TOKEN\n  scitoken test --issuer https://issuer.example --op storage.create --path /data/out/new TOKEN")]
+    #[command(
+        after_help = "Examples:\n  scitoken test --issuer https://issuer.example --aud https://storage.example --op read --path /data/file TOKEN\n  scitoken test --issuer https://issuer.example --op storage.create --path /data/out/new TOKEN"
+    )]
     Test(TestArgs),
     /// Administer the issuer key cache (the file scitokens-cpp uses, unless --cache).
     #[command(subcommand)]
@@ -60,7 +74,9 @@ pub(crate) enum Command {
     /// Run the whole round trip with a throwaway local HTTPS issuer, explaining each step.
     Demo,
     /// Print a shell completion script.
-    #[command(after_help = "Example:\n  scitoken completions bash > /etc/bash_completion.d/scitoken")]
+    #[command(
+        after_help = "Example:\n  scitoken completions bash > /etc/bash_completion.d/scitoken"
+    )]
     Completions {
         /// The shell.
         shell: clap_complete::Shell,

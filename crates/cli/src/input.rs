@@ -54,7 +54,10 @@ pub(crate) fn discover(env: impl Fn(&str) -> Option<PathBuf>, uid: u32) -> Resul
     match env("BEARER_TOKEN_FILE") {
         Some(file) => match read_file(&file)? {
             Some(token) => return Ok(token),
-            None => looked.push(format!("$BEARER_TOKEN_FILE={} (empty or absent)", file.display())),
+            None => looked.push(format!(
+                "$BEARER_TOKEN_FILE={} (empty or absent)",
+                file.display()
+            )),
         },
         None => looked.push("$BEARER_TOKEN_FILE (unset)".to_owned()),
     }
@@ -136,6 +139,9 @@ mod tests {
         let err = discover(lookup(&[]), uid).unwrap_err().to_string();
         assert!(err.contains("$BEARER_TOKEN (unset)"), "{err}");
         assert!(err.contains("$XDG_RUNTIME_DIR (unset)"), "{err}");
-        assert!(err.contains(&format!("/tmp/bt_u{uid} (empty or absent)")), "{err}");
+        assert!(
+            err.contains(&format!("/tmp/bt_u{uid} (empty or absent)")),
+            "{err}"
+        );
     }
 }

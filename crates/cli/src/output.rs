@@ -61,9 +61,8 @@ impl Printer {
         if !self.json {
             return Ok(());
         }
-        let text = serde_json::to_string_pretty(value).map_err(|e| {
-            CliError::Output(std::io::Error::other(format!("encoding JSON: {e}")))
-        })?;
+        let text = serde_json::to_string_pretty(value)
+            .map_err(|e| CliError::Output(std::io::Error::other(format!("encoding JSON: {e}"))))?;
         writeln!(self.out, "{text}").map_err(CliError::Output)
     }
 
@@ -110,10 +109,13 @@ mod tests {
     fn dates_and_spans() {
         assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(utc(-1), "-1 (not a representable date)");
-        assert_eq!(utc(i64::MAX), format!("{} (not a representable date)", i64::MAX));
+        assert_eq!(
+            utc(i64::MAX),
+            format!("{} (not a representable date)", i64::MAX)
+        );
         assert_eq!(relative(100, 100), "now");
         assert_eq!(relative(700, 100), "in 10m");
         assert_eq!(relative(100, 3_821), "1h 2m 1s ago");
-        assert_eq!(relative(i64::MIN, i64::MAX).is_empty(), false);
+        assert!(relative(i64::MIN, i64::MAX).ends_with(" ago"));
     }
 }

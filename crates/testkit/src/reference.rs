@@ -78,6 +78,31 @@ impl Reference {
     }
 }
 
+impl Reference {
+    /// Runs one of the Python library's command-line tools (`admin_create_token`,
+    /// `verify_token`, ...: a module of `scitokens.tools`) with `args`, as its console script
+    /// would. Panics on a C++ reference.
+    pub fn python_tool<S: AsRef<OsStr>>(&self, module: &str, args: &[S]) -> Output {
+        let Reference::Python(python) = self else {
+            panic!("python_tool needs the Python reference, not {self:?}");
+        };
+        assert!(
+            module
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "module name {module:?}"
+        );
+        Command::new(python)
+            .arg("-c")
+            .arg(format!(
+                "import sys; from scitokens.tools.{module} import main; sys.argv[0] = {module:?}; sys.exit(main())"
+            ))
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("running {self:?} {module}: {e}"))
+    }
+}
+
 fn found_or_skip(found: Option<Reference>, what: &str) -> Option<Reference> {
     if found.is_none() {
         assert!(

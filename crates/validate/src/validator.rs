@@ -332,10 +332,12 @@ impl Validator {
         expected.extend(wildcard);
         Err(ValidationError::WrongAudience {
             found: Untrusted::json(&serde_json::Value::from(aud.values().to_vec())),
-            expected: if expected.is_empty() {
-                "none: no audience is configured".into()
-            } else {
-                expected.join(", ")
+            expected: match (self.audiences.is_empty(), wildcard) {
+                (false, _) => expected.join(", "),
+                (true, Some(any)) => {
+                    format!("{any}, the only audience accepted when none is configured")
+                }
+                (true, None) => "none: no audience is configured".into(),
             },
         })
     }

@@ -37,7 +37,9 @@ fn key_source(opts: &KeyOpts, issuers: &[String]) -> Result<Arc<dyn KeySource>> 
         let what = format!("--jwks {}", path.display());
         let keys = KeySet::from_json(&document).map_err(CliError::input(what.clone()))?;
         if keys.is_empty() {
-            return Err(CliError::Usage(format!("{what}: no usable ES256 or RS256 key")));
+            return Err(CliError::Usage(format!(
+                "{what}: no usable ES256 or RS256 key"
+            )));
         }
         let source = issuers.iter().fold(StaticKeys::new(), |source, issuer| {
             source.with_issuer(issuer.clone(), keys.clone())
@@ -104,7 +106,14 @@ pub(crate) fn verify(args: &VerifyArgs, out: &mut Printer) -> Result<u8> {
         Ok(None) => None,
         Err(e) => return Err(verification(e.into())),
     };
-    summary(out, &enforcer, &verified, profile, scopes.as_deref(), pinned)?;
+    summary(
+        out,
+        &enforcer,
+        &verified,
+        profile,
+        scopes.as_deref(),
+        pinned,
+    )?;
     Ok(0)
 }
 
@@ -118,7 +127,12 @@ fn summary(
 ) -> Result<()> {
     let claims = token.claims();
     let now = enforcer.now();
-    let iss = claims.iss().optional(names::ISS).ok().flatten().unwrap_or("");
+    let iss = claims
+        .iss()
+        .optional(names::ISS)
+        .ok()
+        .flatten()
+        .unwrap_or("");
     let exp = claims.exp().optional(names::EXP).ok().flatten();
     let audience: Vec<String> = claims
         .aud()
@@ -166,11 +180,7 @@ fn summary(
         None => out.line("  scopes    (no scope claim: an enforcer refuses this token)")?,
     }
     if let Some(exp) = exp {
-        out.line(format!(
-            "  expires   {} ({})",
-            utc(exp),
-            relative(exp, now)
-        ))?;
+        out.line(format!("  expires   {} ({})", utc(exp), relative(exp, now)))?;
     }
     out.line(format!(
         "  key       {} {}",
@@ -199,9 +209,10 @@ pub(crate) fn acls(args: &AclsArgs, out: &mut Printer) -> Result<u8> {
 }
 
 pub(crate) fn test(args: &TestArgs, out: &mut Printer) -> Result<u8> {
-    let operation = Operation::from_str(&args.op).map_err(|e| CliError::Usage(format!("--op: {e}")))?;
-    let target = RequestTarget::parse(&args.path)
-        .map_err(|e| CliError::Usage(format!("--path: {e}")))?;
+    let operation =
+        Operation::from_str(&args.op).map_err(|e| CliError::Usage(format!("--op: {e}")))?;
+    let target =
+        RequestTarget::parse(&args.path).map_err(|e| CliError::Usage(format!("--path: {e}")))?;
     let token = input::token(args.token.as_deref())?;
     let enforcer = enforcer(args.issuer.clone(), &args.claims, &args.keys, false)?;
     let verified = enforcer.verify_signature(&token).map_err(verification)?;

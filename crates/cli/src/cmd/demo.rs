@@ -24,10 +24,30 @@ const AUDIENCE: &str = "https://storage.demo.example";
 /// The requests tested, and whether each must be allowed.
 const REQUESTS: [(&str, &str, bool, &str); 6] = [
     ("read", "/data/run1/events.root", true, "inside read:/data"),
-    ("read", "/database/dump", false, "/data never covers its sibling /database"),
-    ("write", "/data/out/result.h5", true, "inside write:/data/out"),
-    ("write", "/data/run1/events.root", false, "read:/data does not allow writing"),
-    ("read", "/data/../etc/passwd", false, "`..` is resolved first: this is /etc/passwd"),
+    (
+        "read",
+        "/database/dump",
+        false,
+        "/data never covers its sibling /database",
+    ),
+    (
+        "write",
+        "/data/out/result.h5",
+        true,
+        "inside write:/data/out",
+    ),
+    (
+        "write",
+        "/data/run1/events.root",
+        false,
+        "read:/data does not allow writing",
+    ),
+    (
+        "read",
+        "/data/../etc/passwd",
+        false,
+        "`..` is resolved first: this is /etc/passwd",
+    ),
     ("create", "/data/out/new/file", true, "write grants create"),
 ];
 
@@ -77,7 +97,11 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     )?;
     out.line(format!("   scope    {SCOPE}"))?;
     out.line(format!("   aud      {AUDIENCE}"))?;
-    out.line(format!("   token    {}... ({} bytes)", &token[..40], token.len()))?;
+    out.line(format!(
+        "   token    {}... ({} bytes)",
+        &token[..40],
+        token.len()
+    ))?;
 
     // 3. Inspect.
     let unverified = UnverifiedToken::parse(&token).map_err(demo_error)?;
@@ -124,7 +148,11 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
         "the server trusts only this issuer and answers only to its own audience; it \
          discovered the key over HTTPS, checked the signature, exp, nbf, iat, aud and ver",
     )?;
-    out.styled(GOOD, "   valid", &format!("    profile {}", grants.profile()))?;
+    out.styled(
+        GOOD,
+        "   valid",
+        &format!("    profile {}", grants.profile()),
+    )?;
     out.line(format!("   keys     cached in {cache_file}"))?;
 
     // 5. ACLs.
@@ -149,7 +177,9 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     let mut results = Vec::new();
     for (op, path, expected, why) in REQUESTS {
         let operation = Operation::from_str(op).map_err(demo_error)?;
-        let decision = enforcer.authorize(&token, &operation, path).map_err(demo_error)?;
+        let decision = enforcer
+            .authorize(&token, &operation, path)
+            .map_err(demo_error)?;
         let allowed = decision.is_allowed();
         let label = format!("   {op:<6} {path:<26}");
         match &decision {

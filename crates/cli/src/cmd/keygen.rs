@@ -21,7 +21,11 @@ impl From<Alg> for Algorithm {
 }
 
 pub(crate) fn keygen(args: &KeygenArgs, out: &mut Printer) -> Result<()> {
-    let outputs = [Some(&args.private), args.public.as_ref(), args.jwks.as_ref()];
+    let outputs = [
+        Some(&args.private),
+        args.public.as_ref(),
+        args.jwks.as_ref(),
+    ];
     if !args.force {
         if let Some(existing) = outputs.iter().flatten().find(|p| p.exists()) {
             return Err(CliError::Usage(format!(
@@ -39,7 +43,9 @@ pub(crate) fn keygen(args: &KeygenArgs, out: &mut Printer) -> Result<()> {
         Some(kid) => key.with_kid(kid.clone()),
         None => key,
     };
-    let private = key.to_pkcs8_pem().map_err(CliError::input("encoding the key"))?;
+    let private = key
+        .to_pkcs8_pem()
+        .map_err(CliError::input("encoding the key"))?;
     let public = key
         .verifying_key()
         .to_spki_pem()

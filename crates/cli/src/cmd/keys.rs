@@ -101,8 +101,14 @@ pub(crate) fn keys(command: &KeysCommand, out: &mut Printer) -> Result<u8> {
             for (issuer, result) in &results {
                 match result {
                     Ok(keys) => {
-                        docs.push(json!({ "issuer": issuer, "ok": true, "kids": keyset_kids(keys) }));
-                        out.styled(GOOD, "refreshed", &format!(" {issuer}: {} key(s)", keys.len()))?;
+                        docs.push(
+                            json!({ "issuer": issuer, "ok": true, "kids": keyset_kids(keys) }),
+                        );
+                        out.styled(
+                            GOOD,
+                            "refreshed",
+                            &format!(" {issuer}: {} key(s)", keys.len()),
+                        )?;
                     }
                     Err(e) => {
                         failed = true;
@@ -135,7 +141,12 @@ fn kids(row: &CachedRow) -> Vec<String> {
     match row.jwks.get("keys") {
         Some(Value::Array(keys)) => keys
             .iter()
-            .map(|k| k.get("kid").and_then(Value::as_str).unwrap_or("(none)").to_owned())
+            .map(|k| {
+                k.get("kid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(none)")
+                    .to_owned()
+            })
             .collect(),
         _ => Vec::new(),
     }

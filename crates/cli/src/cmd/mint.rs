@@ -26,8 +26,7 @@ pub(crate) fn mint(args: &MintArgs, out: &mut Printer) -> Result<()> {
         Some(kid) => key.with_kid(kid.clone()),
         None => key,
     };
-    let mut builder =
-        TokenBuilder::new(args.profile.into(), &args.issuer).lifetime(args.lifetime);
+    let mut builder = TokenBuilder::new(args.profile.into(), &args.issuer).lifetime(args.lifetime);
     if let Some(scope) = &args.scope {
         builder = builder.scope(scope);
     }

@@ -1,0 +1,112 @@
+//! Shared set-up for the binary's tests: an isolated environment and a few shortcuts.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)] // helpers shared by several test binaries, each using a part
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The issuer and audience most tests use.
+pub const ISS: &str = "https://issuer.cli.example";
+pub const AUD: &str = "https://storage.cli.example";
+
+/// A temporary directory and a `scitoken` command that sees nothing of the caller's
+/// environment: no bearer token, no key cache but one in the directory, no colour settings.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn arg(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+
+    /// `scitoken` with an isolated environment, run in the directory.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("scitoken").unwrap();
+        cmd.current_dir(self.dir.path());
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy().into_owned();
+            if name.starts_with("SCITOKEN_CONFIG_")
+                || name.starts_with("BEARER_TOKEN")
+                || [
+                    "XDG_RUNTIME_DIR",
+                    "RUST_LOG",
+                    "NO_COLOR",
+                    "CLICOLOR",
+                    "CLICOLOR_FORCE",
+                ]
+                .contains(&name.as_str())
+            {
+                cmd.env_remove(&name);
+            }
+        }
+        cmd.env("XDG_CACHE_HOME", self.path("cache"));
+        cmd.env("HOME", self.dir.path());
+        cmd
+    }
+
+    /// Runs `scitoken ARGS` and returns (exit code, stdout, stderr).
+    pub fn run(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.cmd().args(args).output().unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
+    /// Runs `scitoken --json ARGS`, returning (exit code, the stdout document).
+    pub fn json(&self, args: &[&str]) -> (i32, Value) {
+        let (code, stdout, stderr) = self.run(&[&["--json"], args].concat());
+        let doc = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}): {stdout}{stderr}"));
+        (code, doc)
+    }
+
+    /// `scitoken keygen` into `NAME.pem`, `NAME.pub`, `NAME.jwks`; returns the kid.
+    pub fn keygen(&self, name: &str, alg: &str) -> String {
+        let (code, stdout, stderr) = self.run(&[
+            "keygen",
+            "--alg",
+            alg,
+            "--private",
+            &format!("{name}.pem"),
+            "--public",
+            &format!("{name}.pub"),
+            "--jwks",
+            &format!("{name}.jwks"),
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        stdout.trim().to_owned()
+    }
+
+    /// `scitoken mint --key NAME.pem --issuer ISS EXTRA...`; returns the token.
+    pub fn mint(&self, name: &str, extra: &[&str]) -> String {
+        let key = format!("{name}.pem");
+        let (code, stdout, stderr) =
+            self.run(&[&["mint", "--key", &key, "--issuer", ISS], extra].concat());
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stdout.ends_with('\n'));
+        stdout.trim().to_owned()
+    }
+}
+
+/// The one-line error convention: exactly one line, `scitoken: ...`.
+pub fn one_error_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "stderr: {stderr}");
+    assert!(lines[0].starts_with("scitoken: "), "stderr: {stderr}");
+    lines[0]
+}
