@@ -22,7 +22,8 @@ pub(crate) fn cache_config(
 ) -> Result<KeyCacheConfig> {
     let mut config = KeyCacheConfig::from_env()?;
     if let Some(file) = cache {
-        config.location = CacheLocation::File(file.to_owned());
+        let file = std::path::absolute(file).map_err(CliError::file(file))?;
+        config.location = CacheLocation::File(file);
     }
     if let Some(ca) = ca_file {
         config.tls_ca_file = Some(ca.to_owned());
