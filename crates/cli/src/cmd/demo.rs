@@ -56,7 +56,9 @@ fn demo_error(e: impl std::fmt::Display) -> CliError {
 }
 
 fn step(out: &mut Printer, n: u8, title: &str, why: &str) -> Result<()> {
-    out.line("")?;
+    if n > 1 {
+        out.line("")?;
+    }
     out.styled(HEAD, &format!("{n}. {title}"), "")?;
     out.styled(DIM, &format!("   {why}"), "")
 }
