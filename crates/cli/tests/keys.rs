@@ -132,6 +132,7 @@ fn discovery_refresh_and_offline_against_a_local_https_issuer() {
     // only; this is a new process.
     let (code, stdout, stderr) = env.run(&[
         "acls",
+        "-v",
         "--ca-file",
         &ca,
         "--issuer",
@@ -142,10 +143,19 @@ fn discovery_refresh_and_offline_against_a_local_https_issuer() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout, "read:/data\n");
+    assert!(
+        stderr.contains("scitoken: info scitokens_keycache"),
+        "-v shows the fetch: {stderr}"
+    );
+    assert!(stderr.contains("fetched 1 key(s)"), "{stderr}");
     assert_eq!(issuer.hits("/jwks"), 1);
     // Cached: no network, also when offline.
-    let (code, _, _) = env.run(&["verify", "--issuer", &url, "--aud", AUD, &token]);
+    let (code, _, stderr) = env.run(&["-vv", "verify", "--issuer", &url, "--aud", AUD, &token]);
     assert_eq!(code, 0);
+    assert!(
+        stderr.contains("read from the cache file"),
+        "-vv shows debug: {stderr}"
+    );
     let (code, _, _) = env.run(&[
         "verify",
         "--offline",

@@ -352,6 +352,10 @@ impl Inner {
         }
         if let Some((keys, next_update)) = self.load_from_file(issuer, now) {
             Counters::bump(&state.counters.loaded_from_file);
+            log::debug!(
+                "keys of {} read from the cache file",
+                Untrusted::new(issuer)
+            );
             drop(fetch);
             if now >= next_update {
                 Self::refresh_in_background(self, issuer, &state, now);
@@ -462,6 +466,11 @@ impl Inner {
         match result {
             Ok((jwks, keys)) => {
                 Counters::bump(&state.counters.fetch_ok);
+                log::info!(
+                    "fetched {} key(s) of {}",
+                    keys.len(),
+                    Untrusted::new(issuer)
+                );
                 self.save(issuer, jwks, keys, now, false)
             }
             Err(e) => {
