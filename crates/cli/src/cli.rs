@@ -69,9 +69,15 @@ pub(crate) enum Command {
     )]
     Test(TestArgs),
     /// Administer the issuer key cache (the file scitokens-cpp uses, unless --cache).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  scitoken keys list\n  scitoken keys add https://issuer.example --jwks issuer.jwks\n  scitoken keys refresh --ca-file site-ca.pem\n  scitoken keys show https://issuer.example --cache cache.sqlite"
+    )]
     Keys(KeysCommand),
     /// Run the whole round trip with a throwaway local HTTPS issuer, explaining each step.
+    #[command(
+        after_help = "Example:\n  scitoken demo          # start here\n  scitoken demo --json   # the same, as one JSON document"
+    )]
     Demo,
     /// Print a shell completion script.
     #[command(

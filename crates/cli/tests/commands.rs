@@ -646,6 +646,10 @@ fn usage_errors_help_version_completions_man() {
         let (code, stdout, _) = env.run(&[command, "--help"]);
         assert_eq!(code, 0, "{command}");
         assert!(stdout.contains("Usage: scitoken"), "{command}: {stdout}");
+        assert!(
+            stdout.contains("Example"),
+            "{command} --help has examples: {stdout}"
+        );
     }
     let (_, stdout, _) = env.run(&["mint", "--help"]);
     assert!(stdout.contains("Examples:"), "{stdout}");
