@@ -41,7 +41,7 @@ pub fn token_from_authorization(value: &str) -> Result<String> {
         return Err(http_err(PART, "expected one credential after the scheme"));
     }
     if scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(rest.to_owned());
+        return checked(rest, PART);
     }
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(http_err(
@@ -63,10 +63,22 @@ pub fn token_from_authorization(value: &str) -> Result<String> {
             "Basic password must be empty or x-oauth-basic for a token",
         ));
     }
-    if user.is_empty() {
-        return Err(http_err(PART, "Basic user (the token) is empty"));
+    checked(user, PART)
+}
+
+/// A token as found: not empty, and no white space or control character (which no compact
+/// JWS has; refusing them here keeps them out of logs and error messages downstream).
+fn checked(token: &str, part: &'static str) -> Result<String> {
+    if token.is_empty() {
+        return Err(http_err(part, "the token is empty"));
     }
-    Ok(user.to_owned())
+    if token.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Err(http_err(
+            part,
+            "the token contains white space or a control character",
+        ));
+    }
+    Ok(token.to_owned())
 }
 
 /// The token in a query string's `authz` parameter (`Bearer%20` prefix optional), if any.
@@ -90,14 +102,8 @@ pub fn token_from_query(query: &str) -> Result<Option<String>> {
         }
         let decoded =
             percent_decode(value).ok_or_else(|| http_err(PART, "bad percent-encoding"))?;
-        let token = decoded
-            .strip_prefix("Bearer ")
-            .unwrap_or(&decoded)
-            .to_owned();
-        if token.is_empty() || token.contains(char::is_whitespace) {
-            return Err(http_err(PART, "empty or contains whitespace"));
-        }
-        found = Some(token);
+        let token = decoded.strip_prefix("Bearer ").unwrap_or(&decoded);
+        found = Some(checked(token, PART)?);
     }
     Ok(found)
 }
@@ -181,6 +187,29 @@ pub fn method_needs(
 mod tests {
     use super::*;
 
+    /// Found by the `http` fuzz target: a Basic credential decoding to "a. b" was returned as
+    /// a token with a space in it.
+    #[test]
+    fn tokens_with_white_space_or_controls_are_refused_everywhere() {
+        let basic = |user: &str| format!("Basic {}", STANDARD.encode(format!("{user}:")));
+        for value in [
+            basic("a. b"),
+            basic("a.\tb"),
+            basic("a.\u{1}b"),
+            "Bearer a.\u{1}b".into(),
+        ] {
+            let err = token_from_authorization(&value).unwrap_err();
+            assert!(
+                err.to_string().contains("white space or a control"),
+                "{value:?}: {err}"
+            );
+        }
+        for query in ["authz=a.%01b", "authz=Bearer%20a.%20b", "authz=a+b"] {
+            assert!(token_from_query(query).is_err(), "{query}");
+        }
+        assert_eq!(token_from_authorization(&basic("a.b.c")).unwrap(), "a.b.c");
+    }
+
     #[test]
     fn malformed_headers_are_clear_errors() {
         for (value, why) in [
@@ -189,7 +218,7 @@ mod tests {
             ("Basic !!!", "not base64"),
             ("Basic dG9rZW4=", "no \":\""),
             ("Basic dG9rZW46c2VjcmV0", "must be empty or x-oauth-basic"),
-            ("Basic Ongtb2F1dGgtYmFzaWM=", "user (the token) is empty"),
+            ("Basic Ongtb2F1dGgtYmFzaWM=", "the token is empty"),
             ("Negotiate abc", "scheme \"Negotiate\""),
         ] {
             let err = token_from_authorization(value).unwrap_err();

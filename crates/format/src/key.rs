@@ -133,6 +133,12 @@ impl VerifyingKey {
         self
     }
 
+    #[cfg(fuzzing)]
+    pub(crate) fn accepting_any_signature(mut self) -> Self {
+        self.verifier = Verifier::AcceptAny;
+        self
+    }
+
     /// Sets the key identifier to [`default_kid`](Self::default_kid).
     pub fn with_default_kid(self) -> Result<Self> {
         let kid = self.default_kid()?;
