@@ -202,6 +202,9 @@ pub struct SkippedKey {
     pub reason: String,
 }
 
+/// Most keys in one key set document; a larger set is refused before any key is parsed.
+pub const MAX_KEY_SET_KEYS: usize = 4096;
+
 /// An issuer's public keys, parsed once, looked up by `kid`.
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
@@ -260,6 +263,14 @@ impl KeySet {
                 })
             }
         };
+        if entries.len() > MAX_KEY_SET_KEYS {
+            return Err(FormatError::InvalidKeySet {
+                reason: format!(
+                    "{} keys, over the limit of {MAX_KEY_SET_KEYS}",
+                    entries.len()
+                ),
+            });
+        }
         let mut set = KeySet::default();
         for (index, entry) in entries.iter().enumerate() {
             let parsed = match entry {

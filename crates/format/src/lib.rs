@@ -63,7 +63,7 @@ pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use error::{FormatError, Part, Result};
 pub use header::{Header, TYP_AT_JWT, TYP_JWT};
 pub use json::parse_object as parse_json_object;
-pub use jwk::{KeySet, SkippedKey};
+pub use jwk::{KeySet, SkippedKey, MAX_KEY_SET_KEYS};
 pub use key::{
     Algorithm, SigningKey, VerifyingKey, DEFAULT_RSA_BITS, ES256_SIGNATURE_LEN, MAX_RSA_BITS,
     MIN_RSA_BITS,

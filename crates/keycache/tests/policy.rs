@@ -342,7 +342,7 @@ fn large_key_sets_and_odd_kids() {
     .unwrap();
     let key = scitokens_format::SigningKey::generate(scitokens_format::Algorithm::Es256).unwrap();
     let jwk = serde_json::Value::Object(key.verifying_key().to_jwk().unwrap());
-    let mut keys: Vec<serde_json::Value> = (0..10_000)
+    let mut keys: Vec<serde_json::Value> = (0..scitokens_format::MAX_KEY_SET_KEYS)
         .map(|i| {
             let mut k = jwk.clone();
             k["kid"] = format!("k{i}").into();
@@ -356,11 +356,23 @@ fn large_key_sets_and_odd_kids() {
     cache
         .set_jwks("https://big.example", doc.as_bytes())
         .unwrap();
-    let set = cache.keys("https://big.example", Some("k9999")).unwrap();
-    assert_eq!(set.len(), 9_999, "the oct key is skipped, the others used");
+    let last = format!("k{}", scitokens_format::MAX_KEY_SET_KEYS - 1);
+    let set = cache.keys("https://big.example", Some(&last)).unwrap();
+    assert_eq!(
+        set.len(),
+        scitokens_format::MAX_KEY_SET_KEYS - 1,
+        "the oct key is skipped, the others used"
+    );
     assert!(set.skipped()[0].reason.contains("oct"));
     assert!(cache
         .keys("https://big.example", Some("../../etc/passwd' OR 1=1 --"))
         .is_ok());
     assert!(started.elapsed() < Duration::from_secs(30));
+    // One more key than the limit: refused before any key is parsed.
+    keys.push(jwk);
+    let doc = serde_json::json!({ "keys": keys }).to_string();
+    let err = cache
+        .set_jwks("https://bigger.example", doc.as_bytes())
+        .unwrap_err();
+    assert!(err.to_string().contains("over the limit of 4096"), "{err}");
 }

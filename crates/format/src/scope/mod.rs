@@ -32,6 +32,12 @@ use nom::sequence::preceded;
 use nom::{IResult, Parser};
 
 pub use authz::{Authz, ResourceRule};
+
+/// Longest `scope` claim accepted, in bytes (the default token size limit is the same, so this
+/// binds only where that limit is raised).
+pub const MAX_SCOPE_CLAIM_LEN: usize = 64 * 1024;
+/// Most entries in one `scope` claim.
+pub const MAX_SCOPE_ENTRIES: usize = 4096;
 pub use path::{ScopePath, MAX_DECODE_PASSES};
 pub use request::{RequestPath, RequestTarget};
 pub use resource::Resource;
@@ -107,13 +113,39 @@ impl Scope {
         Ok(Scope { authz, resource })
     }
 
-    /// Parses a whole `scope` claim; one invalid entry refuses it all.
+    /// Parses a whole `scope` claim; one invalid entry refuses it all, and so does a claim
+    /// over [`MAX_SCOPE_CLAIM_LEN`] bytes or [`MAX_SCOPE_ENTRIES`] entries (checked before
+    /// any entry is parsed).
+    ///
+    /// ```
+    /// use scitokens_format::scope::{Scope, MAX_SCOPE_ENTRIES};
+    /// assert_eq!(Scope::parse_list("read:/a  write:/b").unwrap().len(), 2);
+    /// assert!(Scope::parse_list("read:/a read:/b/..").is_err());
+    /// let many = "read:/a ".repeat(MAX_SCOPE_ENTRIES + 1);
+    /// assert!(Scope::parse_list(&many).unwrap_err().to_string().contains("4097 entries"));
+    /// ```
     pub fn parse_list(claim: &str) -> Result<Vec<Scope>> {
-        claim
-            .split(' ')
-            .filter(|e| !e.is_empty())
-            .map(Scope::parse)
-            .collect()
+        let too_big = |reason: String| FormatError::InvalidScope {
+            entry: Untrusted::new(claim),
+            reason,
+        };
+        if claim.len() > MAX_SCOPE_CLAIM_LEN {
+            return Err(too_big(format!(
+                "the scope claim is {} bytes, over the limit of {MAX_SCOPE_CLAIM_LEN}",
+                claim.len()
+            )));
+        }
+        let entries = claim.split(' ').filter(|e| !e.is_empty()).count();
+        if entries > MAX_SCOPE_ENTRIES {
+            return Err(too_big(format!(
+                "the scope claim has {entries} entries, over the limit of {MAX_SCOPE_ENTRIES}"
+            )));
+        }
+        let mut scopes = Vec::with_capacity(entries);
+        for entry in claim.split(' ').filter(|e| !e.is_empty()) {
+            scopes.push(Scope::parse(entry)?);
+        }
+        Ok(scopes)
     }
 
     /// The authorization.
