@@ -13,6 +13,20 @@ use std::time::{Duration, Instant};
 /// in docs/security.md; tests assert no timings.
 const RUNAWAY: Duration = Duration::from_secs(2);
 
+/// Refusals that must come before any key lookup (the cheap checks run first: size, shape,
+/// algorithm, header, issuer).
+const BEFORE_KEY_WORK: [&str; 9] = [
+    "too_long",
+    "segment_count",
+    "base64",
+    "json",
+    "alg_not_allowed",
+    "missing_alg",
+    "header",
+    "untrusted_issuer",
+    "token_with_key",
+];
+
 #[test]
 fn every_hostile_case_is_refused_as_expected() {
     let cases = catalogue::cases();
@@ -49,6 +63,13 @@ fn every_hostile_case_is_refused_as_expected() {
             failures.push(format!(
                 "{name}: message has a raw control character: {message:?}"
             ));
+        }
+        let lookups = prepared
+            .keys
+            .as_ref()
+            .map(|k| k.lookups.load(std::sync::atomic::Ordering::SeqCst));
+        if BEFORE_KEY_WORK.contains(&got.as_str()) && lookups.is_some_and(|n| n > 0) {
+            failures.push(format!("{name}: refused as {got} only after a key lookup"));
         }
         if elapsed > RUNAWAY {
             failures.push(format!("{name}: took {elapsed:?}"));

@@ -25,6 +25,7 @@
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used)] // shared by a test and a bench, each using a part
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -34,7 +35,7 @@ use openssl::pkey::PKey;
 use openssl::sign::Signer;
 use scitokens_enforce::{token_from_authorization, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::{FixedClock, KeySet, Profile, SigningKey, VerifyingKey};
-use scitokens_keycache::{CachedRow, StaticKeys};
+use scitokens_keycache::{CachedRow, KeySource, StaticKeys};
 use serde_json::{json, Map, Value};
 
 pub const ISSUER: &str = "https://issuer.example";
@@ -189,9 +190,23 @@ pub fn build(spec: &Value) -> String {
     token
 }
 
+/// A key source that counts its lookups, to show which refusals come before any key work.
+pub struct Counting {
+    inner: StaticKeys,
+    pub lookups: AtomicUsize,
+}
+
+impl KeySource for Counting {
+    fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_keycache::Result<Arc<KeySet>> {
+        self.lookups.fetch_add(1, Ordering::SeqCst);
+        self.inner.keys(issuer, kid)
+    }
+}
+
 /// The enforcer a case runs against: the fixture keys (ES256 `es`, RS256 `rs`) for
-/// [`ISSUER`], the clock at T + 100, the case's `config` over the defaults.
-pub fn enforcer(config: Option<&Value>) -> Enforcer {
+/// [`ISSUER`], the clock at T + 100, the case's `config` over the defaults; and its key
+/// source's lookup counter.
+pub fn enforcer(config: Option<&Value>) -> (Enforcer, Arc<Counting>) {
     let key = |file: &str, kid: &str| {
         VerifyingKey::from_pem(&key_file(file))
             .unwrap()
@@ -232,12 +247,17 @@ pub fn enforcer(config: Option<&Value>) -> Enforcer {
             }
         }
     }
-    Enforcer::with_clock(
+    let source = Arc::new(Counting {
+        inner: StaticKeys::new().with_issuer(ISSUER, keys),
+        lookups: AtomicUsize::new(0),
+    });
+    let enforcer = Enforcer::with_clock(
         settings,
-        Arc::new(StaticKeys::new().with_issuer(ISSUER, keys)),
+        Arc::clone(&source) as Arc<dyn KeySource>,
         Arc::new(FixedClock(T + 100)),
     )
-    .unwrap()
+    .unwrap();
+    (enforcer, source)
 }
 
 /// A case made ready to run: its input built once.
@@ -245,12 +265,15 @@ pub struct Prepared {
     pub name: String,
     pub expect: String,
     pub run: Box<dyn Fn() -> (String, String) + Send + Sync>,
+    /// Key lookups made so far (token cases only).
+    pub keys: Option<Arc<Counting>>,
 }
 
 /// Builds a case's input and enforcer; `run` returns (outcome, message).
 pub fn prepare(name: &str, case: &Value) -> Prepared {
     let expect = case["expect"].as_str().unwrap().to_owned();
     let input = case.get("input").and_then(Value::as_str).unwrap_or("token");
+    let mut keys = None;
     let run: Box<dyn Fn() -> (String, String) + Send + Sync> = match input {
         "token" => {
             let token = match (case.get("token"), case.get("build")) {
@@ -258,7 +281,8 @@ pub fn prepare(name: &str, case: &Value) -> Prepared {
                 (None, Some(spec)) => build(spec),
                 _ => panic!("{name}: give token or build"),
             };
-            let enforcer = enforcer(case.get("config"));
+            let (enforcer, source) = enforcer(case.get("config"));
+            keys = Some(source);
             let (op, path) = match case.get("request") {
                 Some(Value::Array(r)) => (text(&r[0]), text(&r[1])),
                 _ => ("read".to_owned(), "/data/file".to_owned()),
@@ -305,6 +329,7 @@ pub fn prepare(name: &str, case: &Value) -> Prepared {
         name: name.to_owned(),
         expect,
         run,
+        keys,
     }
 }
 
