@@ -48,6 +48,8 @@ pub struct ValidatorBuilder {
     allow_http_loopback_issuers: bool,
     checks: BTreeMap<String, Vec<Arc<dyn ClaimCheck>>>,
     critical: BTreeSet<String>,
+    any_issuer: bool,
+    skip_audience: bool,
 }
 
 /// Checks a token's claims: issuer, time, audience, profile, and registered callbacks.
@@ -81,6 +83,8 @@ pub struct Validator {
     future_skew_s: i64,
     checks: BTreeMap<String, Vec<Arc<dyn ClaimCheck>>>,
     critical: BTreeSet<String>,
+    any_issuer: bool,
+    skip_audience: bool,
 }
 
 impl fmt::Debug for Validator {
@@ -93,6 +97,8 @@ impl fmt::Debug for Validator {
             .field("future_skew_s", &self.future_skew_s)
             .field("checks", &self.checks.keys().collect::<Vec<_>>())
             .field("critical", &self.critical)
+            .field("any_issuer", &self.any_issuer)
+            .field("skip_audience", &self.skip_audience)
             .finish()
     }
 }
@@ -151,10 +157,26 @@ impl ValidatorBuilder {
         self
     }
 
+    /// Accepts a token from any issuer (whose keys the caller found): for scitokens-cpp's
+    /// `scitoken_deserialize` with no issuer list, which the C ABI must reproduce. `iss`
+    /// must still be a string. Never use it in front of a key source that fetches for any
+    /// issuer it is asked about.
+    pub fn any_issuer(mut self) -> Self {
+        self.any_issuer = true;
+        self
+    }
+
+    /// Leaves `aud` to the caller: for scitokens-cpp's deserialize and validator calls, where
+    /// the audience is checked later, by the enforcer, or not at all.
+    pub fn skip_audience(mut self) -> Self {
+        self.skip_audience = true;
+        self
+    }
+
     /// Checks the configuration and builds the validator.
     pub fn build(self) -> Result<Validator> {
         let config = |reason: String| ValidationError::Config { reason };
-        if self.issuers.is_empty() {
+        if self.issuers.is_empty() && !self.any_issuer {
             return Err(config("no issuer is trusted; add at least one".into()));
         }
         for issuer in &self.issuers {
@@ -194,6 +216,8 @@ impl ValidatorBuilder {
             future_skew_s,
             checks: self.checks,
             critical: self.critical,
+            any_issuer: self.any_issuer,
+            skip_audience: self.skip_audience,
         })
     }
 }
@@ -213,7 +237,7 @@ impl Validator {
     /// issuer must cost no network fetch.
     pub fn check_issuer(&self, claims: &Claims) -> Result<()> {
         let iss = claims.iss().require(names::ISS)?;
-        if self.issuers.iter().any(|i| i == iss) {
+        if self.any_issuer || self.issuers.iter().any(|i| i == iss) {
             Ok(())
         } else {
             Err(ValidationError::UntrustedIssuer {
@@ -242,7 +266,9 @@ impl Validator {
             });
         }
         self.check_times(profile, claims, now)?;
-        self.check_audience(profile, claims)?;
+        if !self.skip_audience {
+            self.check_audience(profile, claims)?;
+        }
         claims.sub().optional(names::SUB)?;
         claims.jti().optional(names::JTI)?;
         claims.scope().optional(names::SCOPE)?;

@@ -396,3 +396,42 @@ fn validator_is_send_sync_and_uses_the_time_given() {
     );
     assert!(v.validate(&h, &c, NOW).is_ok());
 }
+
+#[test]
+fn any_issuer_and_skip_audience_are_explicit_opt_ins() {
+    assert_eq!(
+        Validator::builder().build().unwrap_err().kind(),
+        "config",
+        "no issuer, no opt-in: a configuration error"
+    );
+    let lenient = Validator::builder()
+        .any_issuer()
+        .skip_audience()
+        .build()
+        .unwrap();
+    let elsewhere = claims(
+        Profile::Wlcg,
+        json!({"iss": "https://elsewhere.example", "aud": "https://other.example"}),
+    );
+    assert!(lenient.validate(&header(None), &elsewhere, NOW).is_ok());
+    // Everything else still applies.
+    let expired = claims(Profile::Wlcg, json!({"exp": NOW - 1}));
+    assert_eq!(
+        lenient
+            .validate(&header(None), &expired, NOW)
+            .unwrap_err()
+            .kind(),
+        "expired"
+    );
+    let no_iss = claims(Profile::Wlcg, json!({"iss": null}));
+    assert!(lenient.validate(&header(None), &no_iss, NOW).is_err());
+    // The default validator still checks both.
+    let strict = base().build().unwrap();
+    assert_eq!(
+        strict
+            .validate(&header(None), &elsewhere, NOW)
+            .unwrap_err()
+            .kind(),
+        "untrusted_issuer"
+    );
+}
