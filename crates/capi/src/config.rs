@@ -1,0 +1,161 @@
+//! `scitoken_config_*` (and the older `config_*` names): the process-wide settings, with
+//! scitokens-cpp's keys. A change applies to the next key lookup (the cache is reopened).
+
+use std::ffi::{c_char, c_int};
+use std::path::PathBuf;
+
+use scitokens_keycache::CacheLocation;
+
+use crate::ffi;
+use crate::state;
+
+#[no_mangle]
+pub extern "C" fn scitoken_config_set_int(
+    key: *const c_char,
+    value: c_int,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let key = ffi::required(key, "key")?;
+        if value < 0 {
+            return Err(format!("{key} must not be negative, not {value}"));
+        }
+        let mut g = state::global();
+        match key {
+            "keycache.update_interval_s" => g.config.update_interval_s = i64::from(value),
+            "keycache.expiration_interval_s" => g.config.expiration_interval_s = i64::from(value),
+            "keycache.refresh_interval_ms" => {
+                g.config.refresh_interval_ms = u64::from(value.unsigned_abs())
+            }
+            "keycache.refresh_threshold_ms" => {
+                g.config.refresh_threshold_ms = u64::from(value.unsigned_abs())
+            }
+            "monitoring.file_interval_s" => {
+                g.monitoring_interval_s = i64::from(value);
+                return Ok(0);
+            }
+            other => return Err(format!("unknown integer configuration key {other}")),
+        }
+        g.reconfigured();
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn config_set_int(
+    key: *const c_char,
+    value: c_int,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    scitoken_config_set_int(key, value, err_msg)
+}
+
+fn clamp(value: i64) -> c_int {
+    c_int::try_from(value).unwrap_or(c_int::MAX)
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_config_get_int(key: *const c_char, err_msg: *mut *mut c_char) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let key = ffi::required(key, "key")?;
+        let g = state::global();
+        Ok(match key {
+            "keycache.update_interval_s" => clamp(g.config.update_interval_s),
+            "keycache.expiration_interval_s" => clamp(g.config.expiration_interval_s),
+            "keycache.refresh_interval_ms" => {
+                clamp(i64::try_from(g.config.refresh_interval_ms).unwrap_or(i64::MAX))
+            }
+            "keycache.refresh_threshold_ms" => {
+                clamp(i64::try_from(g.config.refresh_threshold_ms).unwrap_or(i64::MAX))
+            }
+            "monitoring.file_interval_s" => clamp(g.monitoring_interval_s),
+            other => return Err(format!("unknown integer configuration key {other}")),
+        })
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn config_get_int(key: *const c_char, err_msg: *mut *mut c_char) -> c_int {
+    scitoken_config_get_int(key, err_msg)
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_config_set_str(
+    key: *const c_char,
+    value: *const c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let key = ffi::required(key, "key")?;
+        let value = ffi::required(value, "value")?;
+        let path = (!value.is_empty()).then(|| PathBuf::from(value));
+        let mut g = state::global();
+        match key {
+            "keycache.cache_home" => {
+                g.config.location = path.map_or(CacheLocation::Default, CacheLocation::CacheHome);
+            }
+            "tls.ca_file" => g.config.tls_ca_file = path,
+            "monitoring.file" => {
+                g.monitoring_file = path;
+                return Ok(0);
+            }
+            other => return Err(format!("unknown string configuration key {other}")),
+        }
+        g.reconfigured();
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_config_get_str(
+    key: *const c_char,
+    output: *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let key = ffi::required(key, "key")?;
+        let g = state::global();
+        let value = match key {
+            "keycache.cache_home" => match &g.config.location {
+                CacheLocation::CacheHome(dir) => dir.display().to_string(),
+                _ => String::new(),
+            },
+            "tls.ca_file" => g
+                .config
+                .tls_ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            "monitoring.file" => g
+                .monitoring_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            other => return Err(format!("unknown string configuration key {other}")),
+        };
+        let slot = ffi::out(output).ok_or("output must not be NULL")?;
+        *slot = ffi::malloc_str(&value);
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_get_monitoring_json(
+    json_out: *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let text = state::global().monitoring_json().to_string();
+        let slot = ffi::out(json_out).ok_or("json_out must not be NULL")?;
+        *slot = ffi::malloc_str(&text);
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_reset_monitoring_stats(err_msg: *mut *mut c_char) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        state::global().reset_monitoring();
+        Ok(0)
+    })
+}

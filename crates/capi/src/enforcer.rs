@@ -1,0 +1,215 @@
+//! `enforcer_*`: ACLs and access tests, in scitokens-cpp's compatibility form (SEMANTICS §8).
+
+use std::ffi::{c_char, c_int};
+use std::ptr;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use scitokens_enforce::{Decision, Enforcer, EnforcerConfig, Operation};
+use scitokens_format::scope::RequestTarget;
+use scitokens_format::{FixedClock, SystemClock};
+use scitokens_keycache::StaticKeys;
+
+use crate::ffi;
+use crate::profile::CProfile;
+use crate::token::TokenHandle;
+
+/// One ACL entry as C sees it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct Acl {
+    authz: *const c_char,
+    resource: *const c_char,
+}
+
+/// An enforcer: the settings C can change, and our enforcer built from them.
+pub struct EnforcerHandle {
+    issuer: String,
+    audiences: Vec<String>,
+    profile: CProfile,
+    time: Option<i64>,
+    enforcer: Enforcer,
+}
+
+impl EnforcerHandle {
+    fn build(&mut self) -> Result<(), String> {
+        self.enforcer = make(&self.issuer, &self.audiences, self.profile, self.time)?;
+        Ok(())
+    }
+}
+
+fn make(
+    issuer: &str,
+    audiences: &[String],
+    profile: CProfile,
+    time: Option<i64>,
+) -> Result<Enforcer, String> {
+    let config = EnforcerConfig {
+        issuers: vec![issuer.to_owned()],
+        audiences: audiences.to_vec(),
+        profiles: Some(profile.accepted()),
+        compat_acls: profile == CProfile::Compat,
+        // Tokens reach the enforcer already verified (scitoken_deserialize); it never looks
+        // keys up, so it gets an empty source.
+        token_cache_capacity: 0,
+        ..EnforcerConfig::default()
+    };
+    let keys = Arc::new(StaticKeys::new());
+    match time {
+        Some(now) => Enforcer::with_clock(config, keys, Arc::new(FixedClock(now))),
+        None => Enforcer::with_clock(config, keys, Arc::new(SystemClock)),
+    }
+    .map_err(|e| e.to_string())
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_create(
+    issuer: *const c_char,
+    audience: *const *const c_char,
+    err_msg: *mut *mut c_char,
+) -> *mut EnforcerHandle {
+    ffi::guard(err_msg, ptr::null_mut(), || {
+        let issuer = ffi::required(issuer, "issuer")?.to_owned();
+        let audiences = ffi::str_list(audience, "audience")?.unwrap_or_default();
+        let enforcer = make(&issuer, &audiences, CProfile::Compat, None)?;
+        Ok(ffi::into_handle(EnforcerHandle {
+            issuer,
+            audiences,
+            profile: CProfile::Compat,
+            time: None,
+            enforcer,
+        }))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_destroy(enforcer: *mut EnforcerHandle) {
+    ffi::guard_void(|| drop(ffi::from_handle(enforcer)));
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_set_validate_profile(enforcer: *mut EnforcerHandle, profile: c_int) {
+    ffi::guard_void(|| {
+        if let (Some(e), Some(p)) = (ffi::handle_mut(enforcer), CProfile::from_c(profile)) {
+            let previous = e.profile;
+            e.profile = p;
+            if let Err(error) = e.build() {
+                log::warn!("enforcer_set_validate_profile: {error}");
+                e.profile = previous;
+            }
+        }
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_set_time(
+    enforcer: *mut EnforcerHandle,
+    now: libc::time_t,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let e = ffi::handle_mut(enforcer).ok_or("enf must not be NULL")?;
+        e.time = Some(now);
+        e.build()?;
+        Ok(0)
+    })
+}
+
+fn acl_array(acls: &[scitokens_enforce::Acl]) -> *mut Acl {
+    let entries: Vec<Acl> = acls
+        .iter()
+        .map(|acl| Acl {
+            authz: ffi::malloc_str(&acl.authz),
+            resource: ffi::malloc_str(&acl.resource),
+        })
+        .collect();
+    ffi::malloc_array(
+        &entries,
+        Acl {
+            authz: ptr::null(),
+            resource: ptr::null(),
+        },
+    )
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_generate_acls(
+    enf: *const EnforcerHandle,
+    scitokens: *const TokenHandle,
+    acls: *mut *mut Acl,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let e = ffi::handle(enf).ok_or("enf must not be NULL")?;
+        let token = ffi::handle(scitokens).ok_or("scitokens must not be NULL")?;
+        let slot = ffi::out(acls).ok_or("acls must not be NULL")?;
+        let verified = token.verified()?;
+        let list = e.enforcer.acls(&verified).map_err(|e| e.to_string())?;
+        *slot = acl_array(&list);
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_generate_acls_start(
+    enf: *const EnforcerHandle,
+    scitokens: *const TokenHandle,
+    status: *mut *mut crate::status::Status,
+    acls: *mut *mut Acl,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    if let Some(slot) = ffi::out(status) {
+        *slot = ptr::null_mut();
+    }
+    enforcer_generate_acls(enf, scitokens, acls, err_msg)
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_generate_acls_continue(
+    enf: *const EnforcerHandle,
+    status: *mut *mut crate::status::Status,
+    _acls: *mut *mut Acl,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        ffi::handle(enf).ok_or("enf must not be NULL")?;
+        crate::status::completed(status)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_acl_free(acls: *mut Acl) {
+    ffi::guard_void(|| {
+        for acl in ffi::read_array(acls, |a| a.authz.is_null() && a.resource.is_null()) {
+            ffi::free(acl.authz.cast_mut());
+            ffi::free(acl.resource.cast_mut());
+        }
+        ffi::free(acls);
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn enforcer_test(
+    enf: *const EnforcerHandle,
+    sci: *const TokenHandle,
+    acl: *const Acl,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let e = ffi::handle(enf).ok_or("enf must not be NULL")?;
+        let token = ffi::handle(sci).ok_or("sci must not be NULL")?;
+        let acl = ffi::handle(acl).ok_or("acl must not be NULL")?;
+        let authz = ffi::required(acl.authz, "acl->authz")?;
+        let resource = ffi::required(acl.resource, "acl->resource")?;
+        let operation = Operation::from_str(authz).map_err(|e| e.to_string())?;
+        let target = RequestTarget::parse(resource).map_err(|e| e.to_string())?;
+        let grants = e
+            .enforcer
+            .grants(&token.verified()?)
+            .map_err(|e| e.to_string())?;
+        match grants.test(&operation, &target) {
+            Decision::Allowed { .. } => Ok(0),
+            Decision::Denied(denial) => Err(denial.to_string()),
+        }
+    })
+}

@@ -1,0 +1,157 @@
+//! `keycache_*`: the key cache administration API, on the cache shared with scitokens-cpp.
+
+use std::ffi::{c_char, c_int};
+
+use scitokens_format::{Clock, SystemClock};
+use scitokens_keycache::{CacheLocation, KeySource};
+use serde_json::json;
+
+use crate::ffi;
+use crate::state;
+
+const EMPTY_JWKS: &str = r#"{"keys":[]}"#;
+
+fn issuer_arg<'a>(issuer: *const c_char) -> Result<&'a str, String> {
+    ffi::required(issuer, "issuer")
+}
+
+fn put(out: *mut *mut c_char, what: &str, text: &str) -> Result<c_int, String> {
+    let slot = ffi::out(out).ok_or(format!("{what} must not be NULL"))?;
+    *slot = ffi::malloc_str(text);
+    Ok(0)
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_refresh_jwks(issuer: *const c_char, err_msg: *mut *mut c_char) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let issuer = issuer_arg(issuer)?;
+        state::cache()?.refresh(issuer).map_err(|e| e.to_string())?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_get_cached_jwks(
+    issuer: *const c_char,
+    jwks: *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let issuer = issuer_arg(issuer)?;
+        let now = SystemClock.now();
+        let text = match state::cache()?.get(issuer).map_err(|e| e.to_string())? {
+            Some(Ok(row)) if now < row.expires => serde_json::Value::Object(row.jwks).to_string(),
+            _ => EMPTY_JWKS.to_owned(),
+        };
+        put(jwks, "jwks", &text)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_set_jwks(
+    issuer: *const c_char,
+    jwks: *const c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let issuer = issuer_arg(issuer)?;
+        let jwks = ffi::required(jwks, "jwks")?;
+        state::cache()?
+            .set_jwks(issuer, jwks.as_bytes())
+            .map_err(|e| e.to_string())?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_set_background_refresh(
+    enabled: c_int,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let mut g = state::global();
+        if enabled == 0 {
+            if let Some(refresher) = g.refresher.take() {
+                refresher.stop();
+            }
+        } else if g.refresher.is_none() {
+            let cache = g.cache()?;
+            g.refresher = Some(cache.start_refresher().map_err(|e| e.to_string())?);
+        }
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_stop_background_refresh(err_msg: *mut *mut c_char) -> c_int {
+    keycache_set_background_refresh(0, err_msg)
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_load_jwks(
+    issuer: *const c_char,
+    jwks: *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let issuer = issuer_arg(issuer)?;
+        let cache = state::cache()?;
+        cache.keys(issuer, None).map_err(|e| e.to_string())?;
+        let text = match cache.get(issuer).map_err(|e| e.to_string())? {
+            Some(Ok(row)) => serde_json::Value::Object(row.jwks).to_string(),
+            _ => EMPTY_JWKS.to_owned(),
+        };
+        put(jwks, "jwks", &text)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_get_jwks_metadata(
+    issuer: *const c_char,
+    metadata: *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let issuer = issuer_arg(issuer)?;
+        match state::cache()?.get(issuer).map_err(|e| e.to_string())? {
+            Some(Ok(row)) => put(
+                metadata,
+                "metadata",
+                &json!({ "expires": row.expires, "next_update": row.next_update }).to_string(),
+            ),
+            Some(Err(reason)) => Err(format!(
+                "the cached entry for {issuer} is unusable: {reason}"
+            )),
+            None => Err(format!("{issuer} is not in the key cache")),
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_get_location(
+    cache_file: *mut *mut c_char,
+    using_in_memory_fallback: *mut c_int,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let cache = state::cache()?;
+        let configured_file = !matches!(cache.config().location, CacheLocation::InMemory);
+        let (path, fallback) = match cache.location() {
+            Some(path) => (path.display().to_string(), false),
+            None => (":memory:".to_owned(), configured_file),
+        };
+        if let Some(flag) = ffi::out(using_in_memory_fallback) {
+            *flag = c_int::from(fallback);
+        }
+        put(cache_file, "cache_file", &path)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn keycache_delete_jwks(issuer: *const c_char, err_msg: *mut *mut c_char) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let issuer = issuer_arg(issuer)?;
+        state::cache()?.delete(issuer).map_err(|e| e.to_string())?;
+        Ok(0)
+    })
+}

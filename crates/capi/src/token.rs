@@ -1,0 +1,488 @@
+//! Keys and tokens: `scitoken_key_*`, `scitoken_*` claims, serialization, deserialization.
+
+use std::ffi::{c_char, c_int, c_longlong};
+use std::ptr;
+use std::time::Instant;
+
+use scitokens_format::KeySet;
+use scitokens_format::{
+    danger, names, sign_parts, Algorithm, Claims, Clock, Header, Profile, SigningKey, SystemClock,
+    UnverifiedToken, VerifiedToken, VerifyingKey, TYP_AT_JWT, TYP_JWT,
+};
+use scitokens_keycache::KeySource;
+use scitokens_validate::{ValidationError, Validator};
+use serde_json::{Map, Value};
+
+use crate::ffi;
+use crate::profile::CProfile;
+use crate::state::{self, Outcome};
+
+/// Default lifetime of a serialized token, seconds (scitokens-cpp's).
+const DEFAULT_LIFETIME_S: i64 = 600;
+
+/// A signing key with its algorithm and kid.
+pub struct KeyHandle {
+    key: SigningKey,
+}
+
+/// A token being built, or one deserialized (then `verified` holds it as checked).
+pub struct TokenHandle {
+    key: Option<SigningKey>,
+    pub(crate) claims: Map<String, Value>,
+    header: Option<Header>,
+    verified: Option<VerifiedToken>,
+    lifetime: i64,
+    serialize_profile: CProfile,
+    pub(crate) deserialize_profile: CProfile,
+}
+
+impl TokenHandle {
+    pub(crate) fn new_empty() -> Self {
+        Self::new(None)
+    }
+
+    fn new(key: Option<SigningKey>) -> Self {
+        TokenHandle {
+            key,
+            claims: Map::new(),
+            header: None,
+            verified: None,
+            lifetime: DEFAULT_LIFETIME_S,
+            serialize_profile: CProfile::Compat,
+            deserialize_profile: CProfile::Compat,
+        }
+    }
+
+    /// The header to judge the token by: the deserialized one, or one for the profile.
+    pub(crate) fn header(&self) -> Header {
+        self.header.clone().unwrap_or_else(|| {
+            let typ = match self.serialize_profile {
+                CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
+                _ => TYP_JWT,
+            };
+            let (alg, kid) = match &self.key {
+                Some(key) => (key.alg(), key.kid()),
+                None => (Algorithm::Es256, ""),
+            };
+            Header::new(alg, typ, kid)
+        })
+    }
+
+    /// The token as verified: the deserialized one if unchanged since, else (for a token
+    /// built here) signed now with its own key. A token with neither cannot be enforced.
+    pub(crate) fn verified(&self) -> Result<VerifiedToken, String> {
+        if let Some(verified) = &self.verified {
+            return Ok(verified.clone());
+        }
+        let token = self.serialize()?;
+        let parsed = UnverifiedToken::parse(&token).map_err(|e| e.to_string())?;
+        // Our own signature, made a line above: checking it again would prove nothing.
+        Ok(danger::assume_verified(parsed))
+    }
+
+    fn serialize(&self) -> Result<String, String> {
+        let key = self
+            .key
+            .as_ref()
+            .ok_or("the token has no key: create it with scitoken_create(key) to serialize it")?;
+        let now = SystemClock.now();
+        let mut claims = self.claims.clone();
+        claims.insert(names::IAT.into(), now.into());
+        claims.insert(names::NBF.into(), now.into());
+        claims.insert(names::EXP.into(), now.saturating_add(self.lifetime).into());
+        if !claims.contains_key(names::JTI) {
+            claims.insert(names::JTI.into(), uuid::Uuid::new_v4().to_string().into());
+        }
+        let typ = match self.serialize_profile {
+            CProfile::Only(Profile::SciTokens2) => {
+                claims
+                    .entry(names::VER)
+                    .or_insert_with(|| scitokens_format::VER_SCITOKENS_2.into());
+                TYP_JWT
+            }
+            CProfile::Only(Profile::Wlcg) => {
+                claims
+                    .entry(names::WLCG_VER)
+                    .or_insert_with(|| scitokens_format::WLCG_VER_1_0.into());
+                TYP_JWT
+            }
+            CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
+            CProfile::Compat | CProfile::Only(Profile::SciTokens1) => TYP_JWT,
+        };
+        let header = Header::new(key.alg(), typ, key.kid());
+        sign_parts(&header, &Claims::new(claims), key).map_err(|e| e.to_string())
+    }
+
+    fn changed(&mut self) {
+        self.verified = None;
+    }
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_key_create(
+    key_id: *const c_char,
+    algorithm: *const c_char,
+    _public_contents: *const c_char,
+    private_contents: *const c_char,
+    err_msg: *mut *mut c_char,
+) -> *mut KeyHandle {
+    ffi::guard(err_msg, ptr::null_mut(), || {
+        let kid = ffi::required(key_id, "key_id")?;
+        let alg: Algorithm = ffi::required(algorithm, "algorithm")?
+            .parse()
+            .map_err(|e: scitokens_format::FormatError| e.to_string())?;
+        let pem = ffi::required(private_contents, "private_contents")?;
+        let key = SigningKey::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+        if key.alg() != alg {
+            return Err(format!("the private key is for {}, not {alg}", key.alg()));
+        }
+        Ok(ffi::into_handle(KeyHandle {
+            key: key.with_kid(kid),
+        }))
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_key_destroy(private_key: *mut KeyHandle) {
+    ffi::guard_void(|| drop(ffi::from_handle(private_key)));
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_create(private_key: *const KeyHandle) -> *mut TokenHandle {
+    let mut created = ptr::null_mut();
+    ffi::guard_void(|| {
+        let key = ffi::handle(private_key).map(|k| k.key.clone());
+        created = ffi::into_handle(TokenHandle::new(key));
+    });
+    created
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_destroy(token: *mut TokenHandle) {
+    ffi::guard_void(|| drop(ffi::from_handle(token)));
+}
+
+fn token_mut<'a>(token: *mut TokenHandle) -> Result<&'a mut TokenHandle, String> {
+    ffi::handle_mut(token).ok_or_else(|| "token must not be NULL".to_owned())
+}
+
+fn token_ref<'a>(token: *const TokenHandle) -> Result<&'a TokenHandle, String> {
+    ffi::handle(token).ok_or_else(|| "token must not be NULL".to_owned())
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_set_claim_string(
+    token: *mut TokenHandle,
+    key: *const c_char,
+    value: *const c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let handle = token_mut(token)?;
+        let name = ffi::required(key, "key")?;
+        let value = ffi::required(value, "value")?;
+        handle
+            .claims
+            .insert(name.to_owned(), Value::String(value.to_owned()));
+        handle.changed();
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_get_claim_string(
+    token: *const TokenHandle,
+    key: *const c_char,
+    value: *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let handle = token_ref(token)?;
+        let name = ffi::required(key, "key")?;
+        let slot = ffi::out(value).ok_or("value must not be NULL")?;
+        match handle.claims.get(name) {
+            Some(Value::String(s)) => {
+                *slot = ffi::malloc_str(s);
+                Ok(0)
+            }
+            Some(_) => Err(format!("claim {name} is not a string")),
+            None => Err(format!("claim {name} is not set")),
+        }
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_get_claim_string_list(
+    token: *const TokenHandle,
+    key: *const c_char,
+    value: *mut *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let handle = token_ref(token)?;
+        let name = ffi::required(key, "key")?;
+        let slot = ffi::out(value).ok_or("value must not be NULL")?;
+        let items = match handle.claims.get(name) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .ok_or(format!("claim {name} is not a list of strings"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(_) => return Err(format!("claim {name} is not a list of strings")),
+            None => return Err(format!("claim {name} is not set")),
+        };
+        let strings: Vec<*mut c_char> = items.iter().map(|s| ffi::malloc_str(s)).collect();
+        *slot = ffi::malloc_array(&strings, ptr::null_mut());
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_free_string_list(value: *mut *mut c_char) {
+    ffi::guard_void(|| {
+        for item in ffi::read_array(value, |p| p.is_null()) {
+            ffi::free(item);
+        }
+        ffi::free(value);
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_set_claim_string_list(
+    token: *mut TokenHandle,
+    key: *const c_char,
+    values: *const *const c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let handle = token_mut(token)?;
+        let name = ffi::required(key, "key")?;
+        let values = ffi::str_list(values, "values")?.ok_or("values must not be NULL")?;
+        handle.claims.insert(
+            name.to_owned(),
+            Value::Array(values.into_iter().map(Value::String).collect()),
+        );
+        handle.changed();
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_get_expiration(
+    token: *const TokenHandle,
+    value: *mut c_longlong,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let handle = token_ref(token)?;
+        let slot = ffi::out(value).ok_or("value must not be NULL")?;
+        let claims = Claims::new(handle.claims.clone());
+        let exp = claims
+            .exp()
+            .require(names::EXP)
+            .map_err(|e| e.to_string())?;
+        *slot = exp;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_set_lifetime(token: *mut TokenHandle, lifetime: c_int) {
+    ffi::guard_void(|| {
+        if let Some(handle) = ffi::handle_mut(token) {
+            handle.lifetime = i64::from(lifetime);
+        }
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_serialize(
+    token: *const TokenHandle,
+    value: *mut *mut c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let handle = token_ref(token)?;
+        let slot = ffi::out(value).ok_or("value must not be NULL")?;
+        let text = handle.serialize()?;
+        *slot = ffi::malloc_str(&text);
+        Ok(0)
+    })
+}
+
+fn set_profile(token: *mut TokenHandle, profile: c_int, serialize: bool) {
+    ffi::guard_void(|| {
+        let (Some(handle), Some(profile)) = (ffi::handle_mut(token), CProfile::from_c(profile))
+        else {
+            return;
+        };
+        if serialize {
+            handle.serialize_profile = profile;
+        } else {
+            handle.deserialize_profile = profile;
+        }
+    });
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_set_serialize_profile(token: *mut TokenHandle, profile: c_int) {
+    set_profile(token, profile, true);
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_set_serialize_mode(token: *mut TokenHandle, profile: c_int) {
+    set_profile(token, profile, true);
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_set_deserialize_profile(token: *mut TokenHandle, profile: c_int) {
+    set_profile(token, profile, false);
+}
+
+/// Decodes, checks the issuer list (before any key work), fetches keys through the key
+/// cache, verifies, and validates the time claims and the profile; the audience is the
+/// enforcer's business (as in scitokens-cpp).
+pub(crate) fn deserialize_into(
+    handle: &mut TokenHandle,
+    value: &str,
+    issuers: Option<Vec<String>>,
+    asynchronous: bool,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let parsed = UnverifiedToken::parse(value).map_err(|e| e.to_string())?;
+    let issuer = parsed
+        .claims()
+        .iss()
+        .optional(names::ISS)
+        .ok()
+        .flatten()
+        .map(str::to_owned);
+    let result = verify(parsed, issuers, handle.deserialize_profile);
+    let outcome = match &result {
+        Ok(_) => Outcome::Valid,
+        Err(Failure::Validation(ValidationError::Expired { .. })) => Outcome::Expired,
+        Err(Failure::Keys(_)) => Outcome::NoKeys,
+        Err(_) => Outcome::Invalid,
+    };
+    state::record(issuer.as_deref(), started, asynchronous, outcome);
+    let verified = result.map_err(|f| f.to_string())?;
+    handle.claims = verified.claims().as_map().clone();
+    handle.header = Some(verified.header().clone());
+    handle.verified = Some(verified);
+    Ok(())
+}
+
+enum Failure {
+    Validation(ValidationError),
+    Keys(String),
+    Other(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Validation(e) => write!(f, "{e}"),
+            Failure::Keys(e) | Failure::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+fn verify(
+    parsed: UnverifiedToken,
+    issuers: Option<Vec<String>>,
+    profile: CProfile,
+) -> Result<VerifiedToken, Failure> {
+    let mut builder = Validator::builder()
+        .skip_audience()
+        .profiles(profile.accepted());
+    match issuers {
+        Some(list) => {
+            for issuer in list {
+                builder = builder.issuer(issuer);
+            }
+        }
+        None => builder = builder.any_issuer(),
+    }
+    let validator = builder.build().map_err(Failure::Validation)?;
+    validator
+        .check_issuer(parsed.claims())
+        .map_err(Failure::Validation)?;
+    let iss = parsed
+        .claims()
+        .iss()
+        .require(names::ISS)
+        .map_err(|e| Failure::Other(e.to_string()))?
+        .to_owned();
+    let keys = state::cache()
+        .map_err(Failure::Keys)?
+        .keys(&iss, parsed.header().kid())
+        .map_err(|e| Failure::Keys(e.to_string()))?;
+    let verified = parsed
+        .verify(&keys)
+        .map_err(|e| Failure::Other(e.to_string()))?;
+    validator
+        .validate(verified.header(), verified.claims(), SystemClock.now())
+        .map_err(Failure::Validation)?;
+    Ok(verified)
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_deserialize(
+    value: *const c_char,
+    token: *mut *mut TokenHandle,
+    allowed_issuers: *const *const c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let text = ffi::required(value, "value")?;
+        let slot = ffi::out(token).ok_or("token must not be NULL")?;
+        let issuers = ffi::str_list(allowed_issuers, "allowed_issuers")?;
+        let mut handle = TokenHandle::new(None);
+        deserialize_into(&mut handle, text, issuers, false)?;
+        *slot = ffi::into_handle(handle);
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_deserialize_v2(
+    value: *const c_char,
+    token: *mut TokenHandle,
+    allowed_issuers: *const *const c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let text = ffi::required(value, "value")?;
+        let handle = token_mut(token)?;
+        let issuers = ffi::str_list(allowed_issuers, "allowed_issuers")?;
+        deserialize_into(handle, text, issuers, false)?;
+        Ok(0)
+    })
+}
+
+#[no_mangle]
+pub extern "C" fn scitoken_store_public_ec_key(
+    issuer: *const c_char,
+    keyid: *const c_char,
+    value: *const c_char,
+    err_msg: *mut *mut c_char,
+) -> c_int {
+    ffi::guard(err_msg, -1, || {
+        let issuer = ffi::required(issuer, "issuer")?;
+        let kid = ffi::required(keyid, "keyid")?;
+        let pem = ffi::required(value, "value")?;
+        let key = VerifyingKey::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+        if key.alg() != Algorithm::Es256 {
+            return Err("the key is not an EC P-256 key".into());
+        }
+        let jwks = KeySet::new(vec![key.with_kid(kid)])
+            .to_json()
+            .map_err(|e| e.to_string())?;
+        state::cache()?
+            .set_jwks(issuer, jwks.as_bytes())
+            .map_err(|e| e.to_string())?;
+        Ok(0)
+    })
+}
