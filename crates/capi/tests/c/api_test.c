@@ -85,7 +85,7 @@ static char *mint(SciTokenKey key, const char *issuer, const char *scope, SciTok
     return value;
 }
 
-static int sub_is_alice(const char *value, char **err_msg) {
+__attribute__((unused)) static int sub_is_alice(const char *value, char **err_msg) {
     if (strcmp(value, "alice") == 0) return 0;
     *err_msg = strdup("sub is not alice");
     return 1;

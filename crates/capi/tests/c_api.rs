@@ -1,0 +1,95 @@
+//! The C API from C: tests/c/api_test.c against our library (also under valgrind), and the
+//! same source, restricted to what scitokens-cpp 0.7.3 has and does alike, against Debian's
+//! libscitokens0, so the test checks the ABI rather than our reading of it.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+mod common;
+
+use common::*;
+
+fn keys() -> String {
+    key_dir().display().to_string()
+}
+
+#[test]
+fn the_whole_api_from_c() {
+    let lib = LibDir::new(&our_lib());
+    let include = format!("-I{}", include_dir().display());
+    let exe = lib.compile(&c_source("api_test.c"), "api_test", &[&include]);
+    let stdout = assert_success(&lib.run(&exe, &[&keys()], &[]), "api_test");
+    assert!(stdout.contains(" checks, 0 failures"), "{stdout}");
+}
+
+#[test]
+fn no_leak_and_no_invalid_access_under_valgrind() {
+    if std::process::Command::new("valgrind")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(!scitokens_testkit::interop_required(), "valgrind not found");
+        return;
+    }
+    let lib = LibDir::new(&our_lib());
+    let include = format!("-I{}", include_dir().display());
+    let exe = lib.compile(&c_source("api_test.c"), "api_test", &[&include]);
+    let out = lib.run(
+        &exe,
+        &[&keys()],
+        &[
+            "valgrind",
+            "-q",
+            "--error-exitcode=99",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect",
+            "--show-leak-kinds=definite,indirect",
+        ],
+    );
+    let stdout = assert_success(&out, "api_test under valgrind");
+    assert!(stdout.contains(" checks, 0 failures"), "{stdout}");
+}
+
+#[test]
+fn the_same_program_against_debian_libscitokens0() {
+    let Some(debian) = debian_lib() else { return };
+    // Debian's header and library: the reference behaviour.
+    let theirs = LibDir::new(&debian);
+    let exe = theirs.compile(
+        &c_source("api_test.c"),
+        "api_test_07",
+        &["-DSCITOKENS_CPP_0_7"],
+    );
+    let stdout = assert_success(
+        &theirs.run(&exe, &[&keys()], &[]),
+        "api_test against Debian's library",
+    );
+    assert!(stdout.contains(" checks, 0 failures"), "{stdout}");
+    // Built against Debian's header, run on ours: a 0.7.3 consumer works unchanged.
+    let ours = LibDir::new(&our_lib());
+    let exe = ours.compile(
+        &c_source("api_test.c"),
+        "api_test_07",
+        &["-DSCITOKENS_CPP_0_7"],
+    );
+    let stdout = assert_success(
+        &ours.run(&exe, &[&keys()], &[]),
+        "a 0.7.3 consumer on our library",
+    );
+    assert!(stdout.contains(" checks, 0 failures"), "{stdout}");
+}
+
+#[test]
+fn loaded_with_dlopen_as_htcondor_does() {
+    let lib = LibDir::new(&our_lib());
+    let exe = lib.compile(&c_source("dlopen_test.c"), "dlopen_test", &[]);
+    let header = std::fs::read_to_string(include_dir().join("scitokens/scitokens.h")).unwrap();
+    let names = declared_functions(&header);
+    let mut args: Vec<&str> = vec!["libSciTokens.so.0"];
+    args.extend(names.iter().map(String::as_str));
+    let stdout = assert_success(&lib.run(&exe, &args, &[]), "dlopen_test");
+    assert!(
+        stdout.contains(&format!("{} symbols resolved", names.len())),
+        "{stdout}"
+    );
+}
