@@ -133,8 +133,7 @@ pub fn declared_functions(header: &str) -> Vec<String> {
         let before = &statement[..statement.find('(').unwrap()];
         if let Some(name) = before
             .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .filter(|s| !s.is_empty())
-            .last()
+            .rfind(|s| !s.is_empty())
         {
             if name
                 .chars()
