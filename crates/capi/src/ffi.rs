@@ -197,3 +197,13 @@ pub(crate) fn guard<T>(
 pub(crate) fn guard_void(body: impl FnOnce()) {
     let _ = catch_unwind(AssertUnwindSafe(body));
 }
+
+/// Runs when the library is loaded (ELF `.init_array`): reads the `SCITOKEN_CONFIG_*`
+/// environment variables then, as scitokens-cpp does, rather than at first use.
+extern "C" fn on_load() {
+    guard_void(crate::state::load);
+}
+
+#[used]
+#[link_section = ".init_array"]
+static ON_LOAD: extern "C" fn() = on_load;

@@ -67,6 +67,11 @@ static GLOBAL: LazyLock<Mutex<Global>> = LazyLock::new(|| {
     })
 });
 
+/// Initialises the global state (reading the environment) if it is not yet.
+pub(crate) fn load() {
+    LazyLock::force(&GLOBAL);
+}
+
 /// The global state, locked. A panic while it was held leaves it consistent enough to go on.
 pub(crate) fn global() -> MutexGuard<'static, Global> {
     GLOBAL.lock().unwrap_or_else(|p| p.into_inner())

@@ -93,3 +93,22 @@ fn loaded_with_dlopen_as_htcondor_does() {
         "{stdout}"
     );
 }
+
+#[test]
+fn configuration_comes_from_the_environment_when_the_library_loads() {
+    let lib = LibDir::new(&our_lib());
+    let exe = lib.compile(&c_source("dlopen_test.c"), "dlopen_test", &[]);
+    let out = lib.run_with(
+        &exe,
+        &["libSciTokens.so.0", "scitoken_config_get_int"],
+        &[],
+        &[
+            ("SCITOKEN_CONFIG_KEYCACHE_UPDATE_INTERVAL_S", "42"),
+            ("EXPECT_UPDATE_INTERVAL", "42"),
+        ],
+    );
+    assert_success(
+        &out,
+        "dlopen_test with SCITOKEN_CONFIG_KEYCACHE_UPDATE_INTERVAL_S=42",
+    );
+}

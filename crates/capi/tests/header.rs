@@ -125,3 +125,67 @@ fn unsafe_code_is_confined_to_ffi_rs() {
         }
     }
 }
+
+#[test]
+fn install_script_and_pkg_config() {
+    let prefix = tempfile::tempdir().unwrap();
+    let out = Command::new("bash")
+        .arg(manifest_dir().join("install.sh"))
+        .arg(prefix.path())
+        .arg(our_lib())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lib = prefix.path().join("lib");
+    assert!(lib.join("libSciTokens.so.0").exists() && lib.join("libSciTokens.so").exists());
+    let flags = Command::new("pkg-config")
+        .args(["--cflags", "--libs", "scitokens"])
+        .env("PKG_CONFIG_PATH", lib.join("pkgconfig"))
+        .output();
+    let Ok(flags) = flags else {
+        assert!(
+            !scitokens_testkit::interop_required(),
+            "pkg-config not found"
+        );
+        return;
+    };
+    assert!(
+        flags.status.success(),
+        "{}",
+        String::from_utf8_lossy(&flags.stderr)
+    );
+    let flags = String::from_utf8(flags.stdout).unwrap();
+    assert!(
+        flags.contains("-lSciTokens")
+            && flags.contains(&format!("-I{}/include", prefix.path().display())),
+        "{flags}"
+    );
+    let exe = prefix.path().join("use");
+    let out = Command::new("gcc")
+        .arg(c_source("dlopen_test.c"))
+        .arg("-o")
+        .arg(&exe)
+        .args(flags.split_whitespace())
+        .arg("-ldl")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe)
+        .args(["libSciTokens.so.0", "scitoken_create"])
+        .env("LD_LIBRARY_PATH", &lib)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+}

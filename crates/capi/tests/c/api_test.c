@@ -201,6 +201,22 @@ static void test_keys_and_tokens(const char *keydir) {
     FAILED(scitoken_deserialize_v2(token, v2, issuers, &err), err, "profile WLCG refuses a SciTokens 2.0 token");
     scitoken_destroy(v2);
 
+    /* The older name of scitoken_set_serialize_profile. */
+    SciToken wl = scitoken_create(key);
+    OK(scitoken_set_claim_string(wl, "iss", ISSUER, &err), err, "set iss");
+    OK(scitoken_set_claim_string(wl, "aud", AUD, &err), err, "set aud");
+    scitoken_set_serialize_mode(wl, WLCG_1_0);
+    char *wl_token = NULL;
+    OK(scitoken_serialize(wl, &wl_token, &err), err, "serialize WLCG");
+    scitoken_destroy(wl);
+    OK(scitoken_deserialize(wl_token, &parsed, issuers, &err), err, "deserialize WLCG");
+    OK(scitoken_get_claim_string(parsed, "wlcg.ver", &value, &err), err, "wlcg.ver");
+    CHECK(value && strcmp(value, "1.0") == 0, "serialize mode WLCG sets wlcg.ver");
+    free(value); value = NULL;
+    scitoken_destroy(parsed);
+    parsed = NULL;
+    free(wl_token);
+
     /* Expired. */
     char *old = mint(key, ISSUER, "read:/", SCITOKENS_2_0, -100);
     FAILED(scitoken_deserialize(old, &parsed, NULL, &err), err, "expired");

@@ -35,7 +35,8 @@ int main(int argc, char **argv) {
         (int (*)(void *, const char *, const char *, char **))dlsym(lib, "scitoken_set_claim_string");
     if (!get_int || !create || !destroy || !set) return 1;
     char *err = NULL;
-    if (get_int("keycache.update_interval_s", &err) != 600) {
+    const char *expected = getenv("EXPECT_UPDATE_INTERVAL");
+    if (get_int("keycache.update_interval_s", &err) != (expected ? atoi(expected) : 600)) {
         fprintf(stderr, "scitoken_config_get_int through dlsym\n");
         return 1;
     }

@@ -84,6 +84,17 @@ impl LibDir {
 
     /// Runs a program with this directory first on the library path and its own key cache.
     pub fn run(&self, program: &Path, args: &[&str], wrapper: &[&str]) -> Output {
+        self.run_with(program, args, wrapper, &[])
+    }
+
+    /// [`run`](Self::run) with extra environment variables.
+    pub fn run_with(
+        &self,
+        program: &Path,
+        args: &[&str],
+        wrapper: &[&str],
+        env: &[(&str, &str)],
+    ) -> Output {
         let mut command = match wrapper.split_first() {
             Some((first, rest)) => {
                 let mut c = Command::new(first);
@@ -97,6 +108,7 @@ impl LibDir {
             .env("LD_LIBRARY_PATH", self.dir.path())
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
             .env_remove("SCITOKEN_CONFIG_KEYCACHE_CACHE_HOME")
+            .envs(env.iter().copied())
             .output()
             .unwrap()
     }
