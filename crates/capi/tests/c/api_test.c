@@ -175,6 +175,28 @@ static void test_keys_and_tokens(const char *keydir) {
     scitoken_destroy(parsed);
     parsed = NULL;
 
+#ifndef SCITOKENS_CPP_0_7
+    /* The monitoring file is written (atomically) as tokens are validated. */
+    char monitoring[4096];
+    snprintf(monitoring, sizeof monitoring, "%s/monitoring.json", getenv("XDG_CACHE_HOME") ? getenv("XDG_CACHE_HOME") : "/tmp");
+    OK(scitoken_config_set_int("monitoring.file_interval_s", 0, &err), err, "monitoring interval 0");
+    OK(scitoken_config_set_str("monitoring.file", monitoring, &err), err, "monitoring file");
+    OK(scitoken_deserialize(token, &parsed, issuers, &err), err, "deserialize (monitored)");
+    scitoken_destroy(parsed);
+    parsed = NULL;
+    FILE *mf = fopen(monitoring, "r");
+    CHECK(mf != NULL, "monitoring file written at %s", monitoring);
+    if (mf) {
+        char doc[8192];
+        size_t len = fread(doc, 1, sizeof doc - 1, mf);
+        doc[len] = '\0';
+        fclose(mf);
+        CHECK(strstr(doc, ISSUER) && strstr(doc, "successful_validations"), "monitoring file content: %s", doc);
+    }
+    OK(scitoken_config_set_str("monitoring.file", "", &err), err, "monitoring file off");
+    OK(scitoken_config_set_int("monitoring.file_interval_s", 60, &err), err, "monitoring interval back");
+#endif
+
     const char *others[] = {"https://other.example", NULL};
     FAILED(scitoken_deserialize(token, &parsed, others, &err), err, "issuer not allowed");
     CHECK(parsed == NULL, "no token on failure");
