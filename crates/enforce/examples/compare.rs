@@ -1,0 +1,279 @@
+//! The Rust side of `bench/compare.sh`: what a storage server pays per request through the
+//! Rust API, and how that cost grows. Prints one JSON object per line.
+//!
+//! ```text
+//! compare authorize ALG TOKENS_FILE CACHE_FILE ISSUER AUDIENCE RUNS   # new and repeated tokens
+//! compare threads   ALG TOKENS_FILE CACHE_FILE ISSUER AUDIENCE RUNS   # 1 and 2 threads, one enforcer
+//! compare scopes    RUNS                                                # Grants::test vs scope count
+//! compare memory    COUNT                                               # RSS of COUNT cached tokens
+//! compare discovery RUNS                                                # first request, new issuer
+//! ```
+//!
+//! Keys come from the SQLite key cache file (filled beforehand; no network) except for
+//! `discovery`, which fetches them from a local HTTPS issuer.
+
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::unwrap_used)] // a benchmark driver prints; setup failures abort it
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use scitokens_enforce::{Enforcer, EnforcerConfig, Grants, Operation};
+use scitokens_format::scope::{RequestTarget, Scope};
+use scitokens_format::{Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder};
+use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, StaticKeys};
+use scitokens_localissuer::LocalIssuer;
+use serde_json::json;
+
+fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
+    xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let mid = xs.len() / 2;
+    let m = if xs.len() % 2 == 0 {
+        (xs[mid - 1] + xs[mid]) / 2.0
+    } else {
+        xs[mid]
+    };
+    (m, xs[0], xs[xs.len() - 1])
+}
+
+fn enforcer(cache_file: &str, issuer: &str, audience: &str, token_cache: usize) -> Enforcer {
+    let cache = KeyCache::open(KeyCacheConfig {
+        location: CacheLocation::File(cache_file.into()),
+        offline: true,
+        ..KeyCacheConfig::default()
+    })
+    .unwrap();
+    Enforcer::new(
+        EnforcerConfig {
+            issuers: vec![issuer.into()],
+            audiences: vec![audience.into()],
+            token_cache_capacity: token_cache,
+            ..EnforcerConfig::default()
+        },
+        Arc::new(cache),
+    )
+    .unwrap()
+}
+
+fn tokens(file: &str) -> Vec<String> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Microseconds per call of `f` over `n` calls.
+fn per_call(n: usize, mut f: impl FnMut(usize)) -> f64 {
+    let start = Instant::now();
+    for i in 0..n {
+        f(i);
+    }
+    start.elapsed().as_secs_f64() * 1e6 / n as f64
+}
+
+fn print(kind: &str, detail: serde_json::Value, samples: Vec<f64>) {
+    let (m, lo, hi) = median(samples);
+    println!(
+        "{}",
+        json!({"kind": kind, "detail": detail, "us": m, "min_us": lo, "max_us": hi})
+    );
+}
+
+fn authorize(args: &[String]) {
+    let [alg, file, cache, iss, aud, runs] = &args[..] else {
+        panic!("authorize ALG TOKENS CACHE ISS AUD RUNS")
+    };
+    let runs: usize = runs.parse().unwrap();
+    let all = tokens(file);
+    let op = Operation::Read;
+    // New tokens: an enforcer without a token cache sees each token once per run.
+    let e = enforcer(cache, iss, aud, 0);
+    e.authorize(&all[0], &op, "/data/x").unwrap();
+    let new: Vec<f64> = (0..runs)
+        .map(|_| {
+            per_call(all.len(), |i| {
+                assert!(e.authorize(&all[i], &op, "/data/1/x").is_ok())
+            })
+        })
+        .collect();
+    print("rust_authorize", json!({"alg": alg, "mode": "new"}), new);
+    // Repeated: the same token, the verified-token cache on.
+    let e = enforcer(cache, iss, aud, 10_000);
+    e.authorize(&all[0], &op, "/data/1/x").unwrap();
+    let repeated: Vec<f64> = (0..runs)
+        .map(|_| {
+            per_call(100_000, |_| {
+                assert!(e.authorize(&all[0], &op, "/data/1/x").unwrap().is_allowed())
+            })
+        })
+        .collect();
+    print(
+        "rust_authorize",
+        json!({"alg": alg, "mode": "repeated"}),
+        repeated,
+    );
+}
+
+fn threads(args: &[String]) {
+    let [alg, file, cache, iss, aud, runs] = &args[..] else {
+        panic!("threads ALG TOKENS CACHE ISS AUD RUNS")
+    };
+    let runs: usize = runs.parse().unwrap();
+    let all = Arc::new(tokens(file));
+    let e = enforcer(cache, iss, aud, 0);
+    e.authorize(&all[0], &Operation::Read, "/data/x").unwrap();
+    for n in [1usize, 2] {
+        let samples: Vec<f64> = (0..runs)
+            .map(|_| {
+                let start = Instant::now();
+                std::thread::scope(|s| {
+                    for t in 0..n {
+                        let (e, all) = (e.clone(), Arc::clone(&all));
+                        s.spawn(move || {
+                            for token in all.iter().skip(t).step_by(n) {
+                                assert!(e.authorize(token, &Operation::Read, "/data/1/x").is_ok());
+                            }
+                        });
+                    }
+                });
+                start.elapsed().as_secs_f64() * 1e6 / all.len() as f64
+            })
+            .collect();
+        print("rust_threads", json!({"alg": alg, "threads": n}), samples);
+    }
+}
+
+fn scopes(args: &[String]) {
+    let runs: usize = args[0].parse().unwrap();
+    for count in [1usize, 10, 100, 1000] {
+        let claim: Vec<String> = (0..count).map(|i| format!("read:/data/{i}")).collect();
+        let grants = Grants::new(
+            Profile::Wlcg,
+            Scope::parse_list(&claim.join(" ")).unwrap(),
+            i64::MAX,
+        );
+        let target = RequestTarget::parse(&format!("/data/{}/file", count - 1)).unwrap();
+        let samples: Vec<f64> = (0..runs)
+            .map(|_| {
+                per_call(200_000, |_| {
+                    assert!(grants.test(&Operation::Read, &target).is_allowed())
+                })
+            })
+            .collect();
+        print("rust_scopes", json!({"scopes": count}), samples);
+    }
+}
+
+fn rss_kib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+fn memory(args: &[String]) {
+    let count: usize = args[0].parse().unwrap();
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let iss = "https://issuer.memory.example";
+    let aud = "https://storage.memory.example";
+    let keys = StaticKeys::new().with_issuer(iss, KeySet::new(vec![key.verifying_key().clone()]));
+    let e = Enforcer::new(
+        EnforcerConfig {
+            issuers: vec![iss.into()],
+            audiences: vec![aud.into()],
+            token_cache_capacity: count,
+            ..EnforcerConfig::default()
+        },
+        Arc::new(keys),
+    )
+    .unwrap();
+    let now = SystemClock.now();
+    let all: Vec<String> = (0..count)
+        .map(|i| {
+            TokenBuilder::new(Profile::Wlcg, iss)
+                .audience(aud)
+                .subject(format!("user{i}"))
+                .scope(format!(
+                    "storage.read:/data/{i} storage.create:/data/{i}/out"
+                ))
+                .sign(&key, now)
+                .unwrap()
+        })
+        .collect();
+    let token_bytes: usize = all.iter().map(String::len).sum();
+    let before = rss_kib();
+    for t in &all {
+        e.authorize(t, &Operation::Read, "/data/0").unwrap();
+    }
+    let after = rss_kib();
+    println!(
+        "{}",
+        json!({"kind": "rust_memory", "detail": {"tokens": count, "token_bytes": token_bytes},
+               "kib": after - before, "bytes_per_token": (after - before) * 1024.0 / count as f64})
+    );
+}
+
+fn discovery(args: &[String]) {
+    let runs: usize = args[0].parse().unwrap();
+    let issuer = LocalIssuer::start().unwrap();
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    issuer.set_jwks(
+        &KeySet::new(vec![key.verifying_key().clone()])
+            .to_json()
+            .unwrap(),
+    );
+    let aud = "https://storage.discovery.example";
+    let token = TokenBuilder::new(Profile::Wlcg, issuer.url())
+        .audience(aud)
+        .subject("alice")
+        .scope("storage.read:/")
+        .sign(&key, SystemClock.now())
+        .unwrap();
+    let samples: Vec<f64> = (0..runs)
+        .map(|_| {
+            let dir = tempfile::tempdir().unwrap();
+            let cache = KeyCache::open(KeyCacheConfig {
+                location: CacheLocation::CacheHome(dir.path().to_owned()),
+                tls_ca_file: Some(issuer.ca_file().clone()),
+                request_timeout: Duration::from_secs(10),
+                ..KeyCacheConfig::default()
+            })
+            .unwrap();
+            let e = Enforcer::new(
+                EnforcerConfig {
+                    issuers: vec![issuer.url()],
+                    audiences: vec![aud.into()],
+                    ..EnforcerConfig::default()
+                },
+                Arc::new(cache),
+            )
+            .unwrap();
+            let start = Instant::now();
+            assert!(e
+                .authorize(&token, &Operation::Read, "/x")
+                .unwrap()
+                .is_allowed());
+            start.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    print(
+        "rust_discovery",
+        json!({"what": "first request for a new issuer: discovery + JWKS over HTTPS + SQLite write + verify"}),
+        samples,
+    );
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("authorize") => authorize(&args[1..]),
+        Some("threads") => threads(&args[1..]),
+        Some("scopes") => scopes(&args[1..]),
+        Some("memory") => memory(&args[1..]),
+        Some("discovery") => discovery(&args[1..]),
+        _ => {
+            eprintln!("usage: compare authorize|threads|scopes|memory|discovery ...");
+            std::process::exit(2);
+        }
+    }
+}
