@@ -27,7 +27,7 @@ use serde_json::json;
 fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
     xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
     let mid = xs.len() / 2;
-    let m = if xs.len() % 2 == 0 {
+    let m = if xs.len().is_multiple_of(2) {
         (xs[mid - 1] + xs[mid]) / 2.0
     } else {
         xs[mid]
@@ -81,7 +81,7 @@ fn print(kind: &str, detail: serde_json::Value, samples: Vec<f64>) {
 }
 
 fn authorize(args: &[String]) {
-    let [alg, file, cache, iss, aud, runs] = &args[..] else {
+    let [alg, file, cache, iss, aud, runs] = args else {
         panic!("authorize ALG TOKENS CACHE ISS AUD RUNS")
     };
     let runs: usize = runs.parse().unwrap();
@@ -116,7 +116,7 @@ fn authorize(args: &[String]) {
 }
 
 fn threads(args: &[String]) {
-    let [alg, file, cache, iss, aud, runs] = &args[..] else {
+    let [alg, file, cache, iss, aud, runs] = args else {
         panic!("threads ALG TOKENS CACHE ISS AUD RUNS")
     };
     let runs: usize = runs.parse().unwrap();
