@@ -33,3 +33,4 @@ mod status;
 mod token;
 #[allow(unsafe_code)] // exports
 mod validator;
+mod verified;

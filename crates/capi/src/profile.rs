@@ -26,6 +26,17 @@ impl CProfile {
         })
     }
 
+    /// A byte identifying the value (for cache keys).
+    pub(crate) fn tag(self) -> u8 {
+        match self {
+            CProfile::Compat => 0,
+            CProfile::Only(Profile::SciTokens1) => 1,
+            CProfile::Only(Profile::SciTokens2) => 2,
+            CProfile::Only(Profile::Wlcg) => 3,
+            CProfile::Only(Profile::AccessToken) => 4,
+        }
+    }
+
     /// The profiles accepted.
     pub(crate) fn accepted(self) -> Vec<Profile> {
         match self {

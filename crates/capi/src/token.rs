@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use crate::ffi;
 use crate::profile::CProfile;
 use crate::state::{self, Outcome};
+use crate::verified;
 
 /// Default lifetime of a serialized token, seconds (scitokens-cpp's).
 const DEFAULT_LIFETIME_S: i64 = 600;
@@ -351,6 +352,22 @@ pub(crate) fn deserialize_into(
     asynchronous: bool,
 ) -> Result<(), String> {
     let started = Instant::now();
+    let now = SystemClock.now();
+    let cache_key = verified::key(value, issuers.as_deref(), handle.deserialize_profile.tag());
+    if let Some(cached) = verified::get(&cache_key, now) {
+        let issuer = cached
+            .claims()
+            .iss()
+            .optional(names::ISS)
+            .ok()
+            .flatten()
+            .map(str::to_owned);
+        state::record(issuer.as_deref(), started, asynchronous, Outcome::Valid);
+        handle.claims = cached.claims().as_map().clone();
+        handle.header = Some(cached.header().clone());
+        handle.verified = Some(cached);
+        return Ok(());
+    }
     let parsed = UnverifiedToken::parse(value).map_err(|e| e.to_string())?;
     let issuer = parsed
         .claims()
@@ -368,6 +385,9 @@ pub(crate) fn deserialize_into(
     };
     state::record(issuer.as_deref(), started, asynchronous, outcome);
     let verified = result.map_err(|f| f.to_string())?;
+    if let Ok(exp) = verified.claims().exp().require(names::EXP) {
+        verified::put(cache_key, &verified, exp, now);
+    }
     handle.claims = verified.claims().as_map().clone();
     handle.header = Some(verified.header().clone());
     handle.verified = Some(verified);
