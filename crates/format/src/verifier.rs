@@ -88,4 +88,3 @@ pub(crate) fn sha256(message: &[u8]) -> [u8; 32] {
     hasher.update(message);
     hasher.finish()
 }
-
