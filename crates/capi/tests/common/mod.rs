@@ -5,13 +5,18 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Where cargo put our library (`target/debug`, or the profile's directory).
+/// Where cargo put our library: beside the test binary (`target/debug/deps`, where `cargo
+/// test` builds it) or one level up (where `cargo build` puts it).
 pub fn our_lib() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let lib = dir.join("libSciTokens.so");
-    assert!(lib.is_file(), "{} not built", lib.display());
-    lib
+    let deps = exe.parent().unwrap();
+    [
+        deps.join("libSciTokens.so"),
+        deps.parent().unwrap().join("libSciTokens.so"),
+    ]
+    .into_iter()
+    .find(|p| p.is_file())
+    .unwrap_or_else(|| panic!("libSciTokens.so not built (looked in {})", deps.display()))
 }
 
 /// Debian's libscitokens0, if installed.
