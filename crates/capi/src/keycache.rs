@@ -15,6 +15,19 @@ fn issuer_arg<'a>(issuer: *const c_char) -> Result<&'a str, String> {
     ffi::required(issuer, "issuer")
 }
 
+/// The cached key set of `issuer` as JSON text, if its row decodes and `usable(expires)`;
+/// otherwise an empty set (as scitokens-cpp answers).
+fn jwks_text(
+    cache: &scitokens_keycache::KeyCache,
+    issuer: &str,
+    usable: impl Fn(i64) -> bool,
+) -> Result<String, String> {
+    Ok(match cache.get(issuer).map_err(|e| e.to_string())? {
+        Some(Ok(row)) if usable(row.expires) => serde_json::Value::Object(row.jwks).to_string(),
+        _ => EMPTY_JWKS.to_owned(),
+    })
+}
+
 fn put(out: *mut *mut c_char, what: &str, text: &str) -> Result<c_int, String> {
     let slot = ffi::out(out).ok_or(format!("{what} must not be NULL"))?;
     *slot = ffi::malloc_str(text);
@@ -39,10 +52,7 @@ pub extern "C" fn keycache_get_cached_jwks(
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
         let now = SystemClock.now();
-        let text = match state::cache()?.get(issuer).map_err(|e| e.to_string())? {
-            Some(Ok(row)) if now < row.expires => serde_json::Value::Object(row.jwks).to_string(),
-            _ => EMPTY_JWKS.to_owned(),
-        };
+        let text = jwks_text(&state::cache()?, issuer, |expires| now < expires)?;
         put(jwks, "jwks", &text)
     })
 }
@@ -97,10 +107,7 @@ pub extern "C" fn keycache_load_jwks(
         let issuer = issuer_arg(issuer)?;
         let cache = state::cache()?;
         cache.keys(issuer, None).map_err(|e| e.to_string())?;
-        let text = match cache.get(issuer).map_err(|e| e.to_string())? {
-            Some(Ok(row)) => serde_json::Value::Object(row.jwks).to_string(),
-            _ => EMPTY_JWKS.to_owned(),
-        };
+        let text = jwks_text(&cache, issuer, |_| true)?;
         put(jwks, "jwks", &text)
     })
 }

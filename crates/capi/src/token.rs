@@ -114,6 +114,13 @@ impl TokenHandle {
         sign_parts(&header, &Claims::new(claims), key).map_err(|e| e.to_string())
     }
 
+    /// Holds a token that verified: its claims (for the getters), header and itself.
+    fn install(&mut self, verified: VerifiedToken) {
+        self.claims = verified.claims().as_map().clone();
+        self.header = Some(verified.header().clone());
+        self.verified = Some(verified);
+    }
+
     fn changed(&mut self) {
         self.verified = None;
     }
@@ -363,9 +370,7 @@ pub(crate) fn deserialize_into(
             .flatten()
             .map(str::to_owned);
         state::record(issuer.as_deref(), started, asynchronous, Outcome::Valid);
-        handle.claims = cached.claims().as_map().clone();
-        handle.header = Some(cached.header().clone());
-        handle.verified = Some(cached);
+        handle.install(cached);
         return Ok(());
     }
     let parsed = UnverifiedToken::parse(value).map_err(|e| e.to_string())?;
@@ -388,9 +393,7 @@ pub(crate) fn deserialize_into(
     if let Ok(exp) = verified.claims().exp().require(names::EXP) {
         verified::put(cache_key, &verified, exp, now);
     }
-    handle.claims = verified.claims().as_map().clone();
-    handle.header = Some(verified.header().clone());
-    handle.verified = Some(verified);
+    handle.install(verified);
     Ok(())
 }
 

@@ -8,21 +8,10 @@
 mod common;
 
 use common::{Env, AUD, ISS};
-use scitokens_testkit::{testdata, Reference};
+use scitokens_testkit::{stdout_of, testdata, Reference};
 
 fn key(name: &str) -> String {
     testdata().join("keys").join(name).display().to_string()
-}
-
-fn success(out: std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "reference failed ({}): {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// `scitoken jwks` for a fixture public key under `kid`, into `NAME.jwks`.
@@ -43,7 +32,7 @@ fn python_admin_create_token_verifies_here() {
         ("rs256-private.pem", "rs256-public.pem"),
     ] {
         jwks(&env, public, "py-admin", "py");
-        let token = success(python.python_tool(
+        let token = stdout_of(python.python_tool(
             "admin_create_token",
             &[
                 "--keyfile",
@@ -88,7 +77,7 @@ fn cpp_scitokens_create_verifies_here() {
     let Some(cpp) = Reference::cpp() else { return };
     let env = Env::new();
     jwks(&env, "es256-public.pem", "cpp-kid", "cpp");
-    let token = success(cpp.run(
+    let token = stdout_of(cpp.run(
         &[
             "scitokens-create",
             "--cred",
@@ -142,7 +131,7 @@ fn scitoken_mint_verifies_in_python() {
                 "cli",
             ]);
             assert_eq!(code, 0, "{stderr}");
-            let claims = success(python.run(&["verify", &key(public), token.trim()], &[]));
+            let claims = stdout_of(python.run(&["verify", &key(public), token.trim()], &[]));
             let claims: serde_json::Value = serde_json::from_str(&claims).unwrap();
             assert_eq!(claims["sub"], "cli", "{private} {profile}");
             assert_eq!(claims["scope"], "read:/store");
@@ -182,7 +171,7 @@ fn scitoken_mint_verifies_in_cpp_through_the_shared_cache() {
             &["scitokens-verify", token.trim()],
             &[("XDG_CACHE_HOME", cache.as_path())],
         );
-        success(verified);
+        stdout_of(verified);
         let allowed = cpp.run(
             &[
                 "scitokens-test-access",
@@ -194,6 +183,6 @@ fn scitoken_mint_verifies_in_cpp_through_the_shared_cache() {
             ],
             &[("XDG_CACHE_HOME", cache.as_path())],
         );
-        success(allowed);
+        stdout_of(allowed);
     }
 }

@@ -11,7 +11,7 @@ use scitokens_format::{
     Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder, UnverifiedToken,
     VerifyingKey,
 };
-use scitokens_testkit::{read_testdata, testdata, Reference};
+use scitokens_testkit::{read_testdata, stdout_of, testdata, Reference};
 use serde_json::Value;
 
 const ISSUER: &str = "https://issuer.interop.example";
@@ -28,17 +28,6 @@ fn public_key(rel: &str, kid: &str) -> KeySet {
     .with_kid(kid)])
 }
 
-fn stdout(out: std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "reference failed ({}): {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 #[test]
 fn python_minted_tokens_verify_here() {
     let Some(python) = Reference::python() else {
@@ -48,7 +37,7 @@ fn python_minted_tokens_verify_here() {
         ("ES256", "es256-private.pem", "es256-public.pem"),
         ("RS256", "rs256-private.pem", "rs256-public.pem"),
     ] {
-        let token = stdout(python.run(
+        let token = stdout_of(python.run(
             &[
                 "mint",
                 &key_path(private),
@@ -113,7 +102,7 @@ fn tokens_minted_here_verify_in_python() {
                 .subject("alice")
                 .sign(&key, SystemClock.now())
                 .unwrap();
-            let claims: Value = serde_json::from_str(&stdout(
+            let claims: Value = serde_json::from_str(&stdout_of(
                 python.run(&["verify", &key_path(public), &token], &[]),
             ))
             .unwrap_or_else(|e| panic!("{alg} {profile:?}: {e}"));
@@ -139,7 +128,7 @@ fn tokens_minted_here_verify_in_python() {
 #[test]
 fn cpp_created_tokens_verify_here() {
     let Some(cpp) = Reference::cpp() else { return };
-    let token = stdout(cpp.run(
+    let token = stdout_of(cpp.run(
         &[
             "scitokens-create",
             "--cred",
@@ -197,7 +186,7 @@ fn tokens_minted_here_verify_in_cpp() {
             &[("XDG_CACHE_HOME", Path::new(&cache))],
         )
     };
-    stdout(verify(&token));
+    stdout_of(verify(&token));
     let tampered = token.replacen(".ey", ".eX", 1);
     assert!(
         !verify(&tampered).status.success(),

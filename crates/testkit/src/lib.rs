@@ -15,7 +15,7 @@ mod reference;
 
 use std::path::PathBuf;
 
-pub use reference::{interop_required, Reference};
+pub use reference::{interop_required, stdout_of, Reference};
 
 /// The loopback HTTPS issuer, under the names the test suites use.
 pub mod https {

@@ -103,6 +103,19 @@ impl Reference {
     }
 }
 
+/// The trimmed stdout of a reference run that must have succeeded; on failure, panics with
+/// its status, stdout and stderr.
+pub fn stdout_of(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "reference failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 fn found_or_skip(found: Option<Reference>, what: &str) -> Option<Reference> {
     if found.is_none() {
         assert!(
