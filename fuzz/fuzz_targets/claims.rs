@@ -32,7 +32,8 @@ fuzz_target!(|data: &[u8]| {
             Header::from_json(format!(r#"{{"alg":"ES256","typ":"{typ}"}}"#).as_bytes()).unwrap();
         let _ = Profile::detect(&header, &claims);
     }
-    let encoded = serde_json::to_vec(claims.as_map()).unwrap();
+    let encoded = serde_json::to_vec(&claims).unwrap();
     let again = Claims::from_json(&encoded).expect("claims re-decode");
-    assert_eq!(again.as_map(), claims.as_map());
+    assert_eq!(again, claims);
+    assert_eq!(Claims::new(claims.to_map()), claims);
 });

@@ -116,7 +116,7 @@ impl TokenHandle {
 
     /// Holds a token that verified: its claims (for the getters), header and itself.
     fn install(&mut self, verified: VerifiedToken) {
-        self.claims = verified.claims().as_map().clone();
+        self.claims = verified.claims().to_map();
         self.header = Some(verified.header().clone());
         self.verified = Some(verified);
     }

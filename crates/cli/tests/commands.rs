@@ -408,8 +408,7 @@ fn acls_native_and_compat() {
         .audience(AUD)
         .claims(scitokens_format::Clock::now(&scitokens_format::SystemClock))
         .unwrap()
-        .as_map()
-        .clone();
+        .into_map();
     claims.insert("scope".into(), "read:/ok read:/x/../../etc".into());
     let header = scitokens_format::Header::new(key.alg(), "JWT", key.kid());
     let bad = scitokens_format::sign_parts(&header, &scitokens_format::Claims::new(claims), &key)

@@ -15,7 +15,11 @@ const ISS: &str = "https://issuer.example.org/wlcg";
 const AUD: &str = "https://storage.example.org";
 
 fn setup(cache: usize) -> (Enforcer, SigningKey) {
-    let key = SigningKey::generate(Algorithm::Es256).expect("key");
+    setup_alg(cache, Algorithm::Es256)
+}
+
+fn setup_alg(cache: usize, alg: Algorithm) -> (Enforcer, SigningKey) {
+    let key = SigningKey::generate(alg).expect("key");
     let keys = StaticKeys::new().with_issuer(ISS, KeySet::new(vec![key.verifying_key().clone()]));
     let enforcer = Enforcer::new(
         EnforcerConfig {
@@ -48,6 +52,28 @@ fn authorize(c: &mut Criterion) {
             uncached
                 .authorize(black_box(&t), &Operation::Read, "/data/experiment/f")
                 .expect("ok")
+        })
+    });
+    let (uncached_rs, key_rs) = setup_alg(0, Algorithm::Rs256);
+    let t_rs = token(&key_rs, scope);
+    c.bench_function("authorize/new token (RS256)", |b| {
+        b.iter(|| {
+            uncached_rs
+                .authorize(black_box(&t_rs), &Operation::Read, "/data/experiment/f")
+                .expect("ok")
+        })
+    });
+    // The parts of a new token's cost after the signature check.
+    let verified = uncached_rs.verify_signature(&t_rs).expect("verified");
+    c.bench_function(
+        "authorize parts/grants (validate claims, parse scopes)",
+        |b| b.iter(|| uncached_rs.grants(black_box(&verified)).expect("grants")),
+    );
+    let grants = uncached_rs.grants(&verified).expect("grants");
+    c.bench_function("authorize parts/request target + test", |b| {
+        b.iter(|| {
+            let target = RequestTarget::parse(black_box("/data/experiment/f")).expect("target");
+            grants.test(&Operation::Read, &target)
         })
     });
     let (cached, key) = setup(10_000);

@@ -1,9 +1,11 @@
 //! Token claims: order-preserving, with registered claims read as parsed, malformed or absent.
 
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::error::{FormatError, Result};
 use crate::json;
+use crate::object::{Object, Vocabulary};
 use crate::text::Untrusted;
 
 /// Registered and SciTokens claim names.
@@ -73,26 +75,66 @@ impl<T> ClaimValue<T> {
     }
 }
 
-/// The `aud` claim: one string or a non-empty array of strings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Audience(Vec<String>);
+/// The `aud` claim: one string or a non-empty array of strings, borrowed from the claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audience<'a>(AudienceValues<'a>);
 
-impl Audience {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AudienceValues<'a> {
+    One(&'a str),
+    /// Checked to be strings when the claim was read.
+    Many(&'a [Value]),
+}
+
+impl<'a> Audience<'a> {
     /// The audiences, in token order.
-    pub fn values(&self) -> &[String] {
-        &self.0
+    pub fn values(&self) -> impl Iterator<Item = &'a str> {
+        let (one, many) = match self.0 {
+            AudienceValues::One(s) => (Some(s), &[][..]),
+            AudienceValues::Many(items) => (None, items),
+        };
+        one.into_iter().chain(many.iter().filter_map(Value::as_str))
     }
 
     /// Whether `aud` equals `value` exactly (case-sensitive).
     pub fn contains(&self, value: &str) -> bool {
-        self.0.iter().any(|a| a == value)
+        self.values().any(|a| a == value)
     }
 }
 
 /// Room for the claims of a typical token (registered claims, scope, markers).
 const TYPICAL_CLAIMS: usize = 12;
 
-/// The claims of a token, in token order.
+/// The claim names read on every token, each with a slot (see `object.rs`).
+pub(crate) struct ClaimNames;
+
+impl Vocabulary for ClaimNames {
+    const NAMES: &'static [&'static str] = &[
+        names::ISS,
+        names::SUB,
+        names::AUD,
+        names::EXP,
+        names::NBF,
+        names::IAT,
+        names::JTI,
+        names::SCOPE,
+        names::VER,
+        names::WLCG_VER,
+        names::WLCG_GROUPS,
+        names::OPT,
+    ];
+}
+
+const SLOT_ISS: usize = 0;
+const SLOT_SUB: usize = 1;
+const SLOT_AUD: usize = 2;
+const SLOT_EXP: usize = 3;
+const SLOT_NBF: usize = 4;
+const SLOT_IAT: usize = 5;
+const SLOT_JTI: usize = 6;
+const SLOT_SCOPE: usize = 7;
+
+/// The claims of a token, in token order. Serializes as the JSON object it was read from.
 ///
 /// ```
 /// use scitokens_format::{Claims, ClaimValue};
@@ -102,18 +144,24 @@ const TYPICAL_CLAIMS: usize = 12;
 /// assert!(claims.nbf().is_absent());
 /// assert!(claims.aud().require("aud").unwrap().contains("b"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Claims(Map<String, Value>);
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claims(Object<ClaimNames>);
+
+impl Default for Claims {
+    fn default() -> Self {
+        Claims(Object::with_capacity(0))
+    }
+}
 
 impl Claims {
-    /// Wraps a JSON object.
+    /// The claims of a JSON object, in its order.
     pub fn new(map: Map<String, Value>) -> Self {
-        Claims(map)
+        Claims(Object::from_map(map))
     }
 
-    /// Parses a JSON object strictly (duplicate names refused).
+    /// Parses a JSON object strictly (duplicate names refused at any depth).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        json::parse_object_sized(bytes, TYPICAL_CLAIMS)
+        Object::parse(bytes, TYPICAL_CLAIMS)
             .map(Claims)
             .map_err(|reason| FormatError::Json {
                 part: crate::error::Part::Payload,
@@ -127,104 +175,101 @@ impl Claims {
     }
 
     /// All claims in token order.
-    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+    ///
+    /// ```
+    /// use scitokens_format::Claims;
+    /// let claims = Claims::from_json(br#"{"sub":"a","x":1}"#).unwrap();
+    /// assert_eq!(claims.iter().map(|(name, _)| name).collect::<Vec<_>>(), ["sub", "x"]);
+    /// assert_eq!(claims.len(), 2);
+    /// assert_eq!(serde_json::to_string(&claims).unwrap(), r#"{"sub":"a","x":1}"#);
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.0.iter()
     }
 
-    /// The claims as a JSON object.
-    pub fn as_map(&self) -> &Map<String, Value> {
-        &self.0
+    /// How many claims.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are no claims.
+    pub fn is_empty(&self) -> bool {
+        self.0.len() == 0
+    }
+
+    /// The claims as a JSON object (a copy), in token order.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.0.to_map()
+    }
+
+    /// The claims as a JSON object, in token order.
+    pub fn into_map(self) -> Map<String, Value> {
+        self.0.into_map()
     }
 
     /// Whether the token has this claim.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.contains_key(name)
+        self.0.get(name).is_some()
     }
 
     /// A string claim.
     pub fn string(&self, name: &str) -> ClaimValue<&str> {
-        match self.0.get(name) {
-            None => ClaimValue::Absent,
-            Some(Value::String(s)) => ClaimValue::Present(s),
-            Some(other) => ClaimValue::Malformed(format!(
-                "expected a string, found {} {}",
-                json::kind_of(other),
-                Untrusted::json(other)
-            )),
-        }
+        string_claim(self.0.get(name))
     }
 
     /// A time claim: a JSON number of seconds since the epoch, fractions floored.
     pub fn time(&self, name: &str) -> ClaimValue<i64> {
-        match self.0.get(name) {
-            None => ClaimValue::Absent,
-            Some(Value::Number(n)) => match n.as_i64() {
-                Some(t) => ClaimValue::Present(t),
-                None => match n.as_f64().map(f64::floor) {
-                    // Within ±2^53 a float floors to an exact integer.
-                    Some(t) if t.abs() <= 9_007_199_254_740_992.0 => ClaimValue::Present(t as i64),
-                    _ => ClaimValue::Malformed(format!("time {n} is out of range")),
-                },
-            },
-            Some(other) => ClaimValue::Malformed(format!(
-                "expected a number of seconds, found {} {}",
-                json::kind_of(other),
-                Untrusted::json(other)
-            )),
-        }
+        time_claim(self.0.get(name))
     }
 
     /// `iss`.
     pub fn iss(&self) -> ClaimValue<&str> {
-        self.string(names::ISS)
+        string_claim(self.0.known(SLOT_ISS))
     }
 
     /// `sub`.
     pub fn sub(&self) -> ClaimValue<&str> {
-        self.string(names::SUB)
+        string_claim(self.0.known(SLOT_SUB))
     }
 
     /// `jti`.
     pub fn jti(&self) -> ClaimValue<&str> {
-        self.string(names::JTI)
+        string_claim(self.0.known(SLOT_JTI))
     }
 
     /// `scope`, which must be a string (not an array).
     pub fn scope(&self) -> ClaimValue<&str> {
-        self.string(names::SCOPE)
+        string_claim(self.0.known(SLOT_SCOPE))
     }
 
     /// `exp`.
     pub fn exp(&self) -> ClaimValue<i64> {
-        self.time(names::EXP)
+        time_claim(self.0.known(SLOT_EXP))
     }
 
     /// `nbf`.
     pub fn nbf(&self) -> ClaimValue<i64> {
-        self.time(names::NBF)
+        time_claim(self.0.known(SLOT_NBF))
     }
 
     /// `iat`.
     pub fn iat(&self) -> ClaimValue<i64> {
-        self.time(names::IAT)
+        time_claim(self.0.known(SLOT_IAT))
     }
 
     /// `aud`: a string, or a non-empty array of strings.
-    pub fn aud(&self) -> ClaimValue<Audience> {
-        match self.0.get(names::AUD) {
+    pub fn aud(&self) -> ClaimValue<Audience<'_>> {
+        match self.0.known(SLOT_AUD) {
             None => ClaimValue::Absent,
-            Some(Value::String(s)) => ClaimValue::Present(Audience(vec![s.clone()])),
+            Some(Value::String(s)) => ClaimValue::Present(Audience(AudienceValues::One(s))),
             Some(Value::Array(items)) if !items.is_empty() => {
-                let strings: Option<Vec<String>> = items
-                    .iter()
-                    .map(|v| v.as_str().map(str::to_owned))
-                    .collect();
-                match strings {
-                    Some(values) => ClaimValue::Present(Audience(values)),
-                    None => ClaimValue::Malformed(format!(
+                if items.iter().all(Value::is_string) {
+                    ClaimValue::Present(Audience(AudienceValues::Many(items)))
+                } else {
+                    ClaimValue::Malformed(format!(
                         "expected an array of strings, found {}",
                         Untrusted::json(&Value::Array(items.clone()))
-                    )),
+                    ))
                 }
             }
             Some(Value::Array(_)) => ClaimValue::Malformed("empty audience array".into()),
@@ -237,7 +282,45 @@ impl Claims {
     }
 
     pub(crate) fn insert(&mut self, name: &str, value: Value) {
-        self.0.insert(name.to_owned(), value);
+        self.0.insert(name, value);
+    }
+}
+
+impl Serialize for Claims {
+    /// As the JSON object, claims in token order.
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+fn string_claim(value: Option<&Value>) -> ClaimValue<&str> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::String(s)) => ClaimValue::Present(s),
+        Some(other) => ClaimValue::Malformed(format!(
+            "expected a string, found {} {}",
+            json::kind_of(other),
+            Untrusted::json(other)
+        )),
+    }
+}
+
+fn time_claim(value: Option<&Value>) -> ClaimValue<i64> {
+    match value {
+        None => ClaimValue::Absent,
+        Some(Value::Number(n)) => match n.as_i64() {
+            Some(t) => ClaimValue::Present(t),
+            None => match n.as_f64().map(f64::floor) {
+                // Within ±2^53 a float floors to an exact integer.
+                Some(t) if t.abs() <= 9_007_199_254_740_992.0 => ClaimValue::Present(t as i64),
+                _ => ClaimValue::Malformed(format!("time {n} is out of range")),
+            },
+        },
+        Some(other) => ClaimValue::Malformed(format!(
+            "expected a number of seconds, found {} {}",
+            json::kind_of(other),
+            Untrusted::json(other)
+        )),
     }
 }
 
@@ -251,10 +334,10 @@ mod tests {
     fn float_claims_round_trip_exactly() {
         let text = br#"{"nbf":17000922337203685471.507600,"x":0.1,"y":-2.2250738585072014e-308}"#;
         let claims = Claims::from_json(text).unwrap_or_default();
-        assert_eq!(claims.as_map().len(), 3);
-        let encoded = serde_json::to_vec(claims.as_map()).unwrap_or_default();
+        assert_eq!(claims.len(), 3);
+        let encoded = serde_json::to_vec(&claims).unwrap_or_default();
         let again = Claims::from_json(&encoded).unwrap_or_default();
-        assert_eq!(again.as_map(), claims.as_map());
+        assert_eq!(again, claims);
     }
 
     #[test]

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use crate::error::{FormatError, Part, Result};
 use crate::json;
 use crate::key::Algorithm;
+use crate::object::{Object, Vocabulary};
 use crate::text::Untrusted;
 
 /// `typ` written into SciTokens and WLCG tokens.
@@ -15,31 +16,36 @@ pub const TYP_AT_JWT: &str = "at+jwt";
 /// Room for a typical header's members (`alg`, `typ`, `kid`).
 const TYPICAL_HEADER: usize = 4;
 
+/// The header parameters read on every token.
+struct HeaderNames;
+
+impl Vocabulary for HeaderNames {
+    const NAMES: &'static [&'static str] = &["alg", "kid", "typ", "crit"];
+}
+
+const SLOT_ALG: usize = 0;
+const SLOT_KID: usize = 1;
+const SLOT_TYP: usize = 2;
+const SLOT_CRIT: usize = 3;
+
 /// A parsed protected header.
 ///
-/// The key-locating parameters `jku`, `x5u`, `x5c` and `jwk` are kept in [`raw`](Self::raw) for
-/// inspection but never used to find keys.
+/// The key-locating parameters `jku`, `x5u`, `x5c` and `jwk` are kept among the
+/// [`parameters`](Self::parameters) for inspection but never used to find keys.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Header {
     alg: Algorithm,
-    kid: Option<String>,
-    typ: Option<String>,
-    raw: Map<String, Value>,
+    raw: Object<HeaderNames>,
 }
 
 impl Header {
     /// A header for minting: `alg`, `typ`, `kid`, in that order.
     pub fn new(alg: Algorithm, typ: &str, kid: &str) -> Self {
-        let mut raw = Map::new();
-        raw.insert("alg".into(), alg.as_str().into());
-        raw.insert("typ".into(), typ.into());
-        raw.insert("kid".into(), kid.into());
-        Header {
-            alg,
-            kid: Some(kid.to_owned()),
-            typ: Some(typ.to_owned()),
-            raw,
-        }
+        let mut raw = Object::with_capacity(3);
+        raw.insert("alg", alg.as_str().into());
+        raw.insert("typ", typ.into());
+        raw.insert("kid", kid.into());
+        Header { alg, raw }
     }
 
     /// Parses header JSON. `alg` is checked before anything else, so a token with a refused
@@ -52,13 +58,13 @@ impl Header {
     /// assert_eq!(Header::from_json(br#"{"alg":"ES256","kid":"k"}"#).unwrap().kid(), Some("k"));
     /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let raw = json::parse_object_sized(bytes, TYPICAL_HEADER).map_err(|reason| {
+        let raw = Object::<HeaderNames>::parse(bytes, TYPICAL_HEADER).map_err(|reason| {
             FormatError::Json {
                 part: Part::Header,
                 reason,
             }
         })?;
-        let alg = match raw.get("alg") {
+        let alg = match raw.known(SLOT_ALG) {
             None => return Err(FormatError::MissingAlg),
             Some(Value::String(alg)) => alg.parse::<Algorithm>()?,
             Some(other) => {
@@ -67,15 +73,15 @@ impl Header {
                 })
             }
         };
-        if raw.contains_key("crit") {
+        if raw.known(SLOT_CRIT).is_some() {
             return Err(FormatError::Header {
                 field: "crit",
                 reason: "is not supported (no JWS extensions are implemented)".into(),
             });
         }
-        let kid = optional_string(&raw, "kid")?;
-        let typ = optional_string(&raw, "typ")?;
-        Ok(Header { alg, kid, typ, raw })
+        optional_string(&raw, SLOT_KID)?;
+        optional_string(&raw, SLOT_TYP)?;
+        Ok(Header { alg, raw })
     }
 
     /// The signature algorithm.
@@ -85,36 +91,51 @@ impl Header {
 
     /// The key identifier, if any.
     pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
+        self.raw.known(SLOT_KID).and_then(Value::as_str)
     }
 
     /// The media type, if any.
     pub fn typ(&self) -> Option<&str> {
-        self.typ.as_deref()
+        self.raw.known(SLOT_TYP).and_then(Value::as_str)
     }
 
     /// Whether `typ` marks an RFC 9068 access token (`at+jwt` or `application/at+jwt`,
     /// compared without regard to ASCII case as media types are).
     pub fn is_access_token_typ(&self) -> bool {
-        self.typ.as_deref().is_some_and(|t| {
+        self.typ().is_some_and(|t| {
             t.eq_ignore_ascii_case(TYP_AT_JWT) || t.eq_ignore_ascii_case("application/at+jwt")
         })
     }
 
     /// Every header parameter, in token order.
-    pub fn raw(&self) -> &Map<String, Value> {
-        &self.raw
+    ///
+    /// ```
+    /// use scitokens_format::Header;
+    /// let h = Header::from_json(br#"{"kid":"k","alg":"RS256","x5u":"https://x"}"#).unwrap();
+    /// let names: Vec<_> = h.parameters().map(|(name, _)| name).collect();
+    /// assert_eq!(names, ["kid", "alg", "x5u"]);
+    /// assert_eq!(h.to_map().len(), 3);
+    /// ```
+    pub fn parameters(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.raw.iter()
+    }
+
+    /// Every header parameter as a JSON object (a copy), in token order.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.raw.to_map()
     }
 
     pub(crate) fn to_json(&self) -> String {
-        Value::Object(self.raw.clone()).to_string()
+        // A map of JSON values with string keys always serializes.
+        serde_json::to_string(&self.raw).unwrap_or_default()
     }
 }
 
-fn optional_string(raw: &Map<String, Value>, field: &'static str) -> Result<Option<String>> {
-    match raw.get(field) {
-        None => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
+/// Refuses a `kid` or `typ` that is present but not a string.
+fn optional_string(raw: &Object<HeaderNames>, slot: usize) -> Result<()> {
+    let field = HeaderNames::NAMES[slot];
+    match raw.known(slot) {
+        None | Some(Value::String(_)) => Ok(()),
         Some(other) => Err(FormatError::Header {
             field,
             reason: format!(

@@ -65,7 +65,7 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
 
 /// A strict value whose (top-level) object map starts with room for `capacity` members.
 #[derive(Clone, Copy)]
-struct StrictSeed {
+pub(crate) struct StrictSeed {
     capacity: usize,
 }
 
@@ -79,7 +79,7 @@ impl<'de> DeserializeSeed<'de> for StrictSeed {
     }
 }
 
-const NESTED: StrictSeed = StrictSeed { capacity: 0 };
+pub(crate) const NESTED: StrictSeed = StrictSeed { capacity: 0 };
 
 struct StrictVisitor {
     capacity: usize,

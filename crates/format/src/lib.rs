@@ -52,6 +52,7 @@ mod jwk;
 mod key;
 mod loopback;
 mod mint;
+mod object;
 mod profile;
 pub mod scope;
 mod text;

@@ -191,7 +191,9 @@ pub fn sign_parts(header: &Header, claims: &Claims, key: &SigningKey) -> Result<
             ),
         });
     }
-    let payload = Value::Object(claims.as_map().clone()).to_string();
+    let payload = serde_json::to_string(claims).map_err(|e| FormatError::Mint {
+        reason: format!("claims do not serialize: {e}"),
+    })?;
     let mut token = b64::encode(header.to_json().as_bytes());
     token.push('.');
     token.push_str(&b64::encode(payload.as_bytes()));
@@ -233,7 +235,7 @@ mod tests {
             .unwrap();
         let u = crate::UnverifiedToken::parse(&t).unwrap();
         assert_eq!(u.header().typ(), Some("at+jwt"));
-        let names: Vec<_> = u.claims().iter().map(|(k, _)| k.as_str()).collect();
+        let names: Vec<_> = u.claims().iter().map(|(k, _)| k).collect();
         assert_eq!(names, ["iss", "aud", "iat", "nbf", "exp", "jti", "z"]);
         assert_eq!(
             Profile::detect(u.header(), u.claims()).unwrap(),

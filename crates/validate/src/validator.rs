@@ -294,9 +294,10 @@ impl Validator {
             }
         }
         if profile == Profile::SciTokens1 {
-            if let Some((name, _)) = claims.iter().find(|(name, _)| {
-                !KNOWN_CLAIMS.contains(&name.as_str()) && !self.checks.contains_key(name.as_str())
-            }) {
+            if let Some((name, _)) = claims
+                .iter()
+                .find(|(name, _)| !KNOWN_CLAIMS.contains(name) && !self.checks.contains_key(*name))
+            {
                 return Err(ValidationError::UnknownClaim {
                     claim: Untrusted::new(name),
                 });
@@ -357,7 +358,7 @@ impl Validator {
         let mut expected: Vec<&str> = self.audiences.iter().map(String::as_str).collect();
         expected.extend(wildcard);
         Err(ValidationError::WrongAudience {
-            found: Untrusted::json(&serde_json::Value::from(aud.values().to_vec())),
+            found: Untrusted::json(&aud.values().collect::<serde_json::Value>()),
             expected: match (self.audiences.is_empty(), wildcard) {
                 (false, _) => expected.join(", "),
                 (true, Some(any)) => {

@@ -140,7 +140,7 @@ fn summary(
         .optional(names::AUD)
         .ok()
         .flatten()
-        .map(|a| a.values().to_vec())
+        .map(|a| a.values().map(str::to_owned).collect())
         .unwrap_or_default();
     let scope_list: Option<Vec<String>> =
         scopes.map(|s| s.iter().map(ToString::to_string).collect());
@@ -155,8 +155,8 @@ fn summary(
         "exp": exp.map(|t| time_json(t, now)),
         "kid": token.header().kid(),
         "alg": token.header().alg().as_str(),
-        "header": token.header().raw(),
-        "claims": claims.as_map(),
+        "header": token.header().to_map(),
+        "claims": claims,
     }))?;
     out.styled(GOOD, "valid", "")?;
     if pinned {

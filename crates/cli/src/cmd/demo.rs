@@ -120,7 +120,7 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     )?;
     out.line(format!(
         "   claims   {}",
-        Value::Object(unverified.claims().as_map().clone())
+        Value::Object(unverified.claims().to_map())
     ))?;
     out.line(format!("   expires  {}", relative(exp, now)))?;
 
@@ -222,7 +222,7 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
         "issuer": url,
         "kid": key.kid(),
         "token": token,
-        "claims": unverified.claims().as_map(),
+        "claims": unverified.claims(),
         "valid": true,
         "profile": grants.profile().as_str(),
         "cache": cache_file,

@@ -14,7 +14,7 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Printer) -> Result<()> {
     let token = UnverifiedToken::parse(&token)
         .map_err(|e| CliError::InvalidToken(EnforceError::Format(e)))?;
     let now = SystemClock.now();
-    let header = token.header().raw();
+    let header = token.header().to_map();
     let claims = token.claims();
     let profile = Profile::detect(token.header(), claims);
 
@@ -27,7 +27,7 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Printer) -> Result<()> {
     out.document(&json!({
         "verified": false,
         "header": header,
-        "claims": claims.as_map(),
+        "claims": claims,
         "times": times,
         "profile": profile.as_ref().map(|p| p.as_str()).ok(),
         "signature_bytes": token.signature().len(),
@@ -41,7 +41,7 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Printer) -> Result<()> {
     out.styled(HEAD, "header", "")?;
     out.line(indent(&Value::Object(header.clone())))?;
     out.styled(HEAD, "claims", "")?;
-    out.line(indent(&Value::Object(claims.as_map().clone())))?;
+    out.line(indent(&Value::Object(claims.to_map())))?;
     out.styled(HEAD, "times", "")?;
     for name in [names::IAT, names::NBF, names::EXP] {
         match claims.time(name).optional(name) {

@@ -1,0 +1,385 @@
+//! The top-level JSON object of a header or payload: members in token order, duplicate names
+//! refused, and the names every token is asked for found without hashing.
+//!
+//! A token's header and claims are small objects read a dozen times per verification. A
+//! `serde_json::Map` (an `IndexMap` with SipHash) hashed each name on insert and on every
+//! lookup and allocated every name; measured on the RS256 request path that was about 0.5 µs
+//! of 16 (`docs/performance.md`). Here the well-known names of a [`Vocabulary`] are stored as
+//! `&'static str` and located through a fixed table filled while parsing; other names are
+//! owned and found by a scan. Duplicate detection stays exact: known names through the table,
+//! others by a scan up to [`SCAN_LIMIT`] and a hash set beyond it, so a hostile object with
+//! thousands of members is still linear.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+use crate::json;
+use crate::text::Untrusted;
+
+/// Most names a vocabulary may hold.
+const MAX_KNOWN: usize = 16;
+/// Slot value for a known name the object does not have.
+const ABSENT: u32 = u32::MAX;
+/// Up to this many other names, a new name is checked for duplicates by a scan.
+const SCAN_LIMIT: usize = 32;
+
+/// The member names a kind of object is read by, each with a fixed slot.
+pub(crate) trait Vocabulary {
+    /// The names; at most 16, each distinct.
+    const NAMES: &'static [&'static str];
+
+    /// The slot of `name`, if it is one of [`NAMES`](Self::NAMES).
+    fn slot(name: &str) -> Option<usize> {
+        Self::NAMES.iter().position(|known| *known == name)
+    }
+}
+
+/// A member name: one of the vocabulary's (no allocation) or another, owned.
+type Name = Cow<'static, str>;
+
+/// A JSON object in member order with O(1) access to the names of `V`.
+pub(crate) struct Object<V> {
+    members: Vec<(Name, Value)>,
+    known: [u32; MAX_KNOWN],
+    names: PhantomData<V>,
+}
+
+impl<V: Vocabulary> Object<V> {
+    /// An empty object with room for `capacity` members.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        debug_assert!(V::NAMES.len() <= MAX_KNOWN);
+        Object {
+            members: Vec::with_capacity(capacity),
+            known: [ABSENT; MAX_KNOWN],
+            names: PhantomData,
+        }
+    }
+
+    /// Parses a JSON object strictly: duplicate names refused at any depth, nesting bounded.
+    /// The error says what was wrong (never echoing more than a bounded excerpt).
+    pub(crate) fn parse(bytes: &[u8], capacity: usize) -> Result<Self, String> {
+        let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+        if !text.trim_start().starts_with('{') {
+            // Not an object: let the general parser name what it is (or what is wrong).
+            let value = json::parse_with_capacity(bytes, 0)?;
+            return Err(format!(
+                "expected a JSON object, found {}",
+                json::kind_of(&value)
+            ));
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let object = de
+            .deserialize_map(ObjectVisitor::<V> {
+                capacity,
+                names: PhantomData,
+            })
+            .map_err(|e| e.to_string())?;
+        de.end().map_err(|e| e.to_string())?;
+        Ok(object)
+    }
+
+    /// The object holding the members of `map`, in its order.
+    pub(crate) fn from_map(map: Map<String, Value>) -> Self {
+        let mut object = Object::with_capacity(map.len());
+        for (name, value) in map {
+            object.insert_owned(name, value);
+        }
+        object
+    }
+
+    /// The value of the known name in `slot`.
+    pub(crate) fn known(&self, slot: usize) -> Option<&Value> {
+        match self.known[slot] {
+            ABSENT => None,
+            i => self.members.get(i as usize).map(|(_, v)| v),
+        }
+    }
+
+    /// The value of `name`.
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        match V::slot(name) {
+            Some(slot) => self.known(slot),
+            None => self.members.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+        }
+    }
+
+    /// Sets `name` to `value`, replacing an existing member in place.
+    pub(crate) fn insert(&mut self, name: &str, value: Value) {
+        match V::slot(name) {
+            Some(slot) => self.insert_known(slot, value),
+            None => match self.members.iter_mut().find(|(n, _)| n == name) {
+                Some((_, existing)) => *existing = value,
+                None => self.members.push((Cow::Owned(name.to_owned()), value)),
+            },
+        }
+    }
+
+    fn insert_owned(&mut self, name: String, value: Value) {
+        match V::slot(&name) {
+            Some(slot) => self.insert_known(slot, value),
+            None => match self.members.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, existing)) => *existing = value,
+                None => self.members.push((Cow::Owned(name), value)),
+            },
+        }
+    }
+
+    fn insert_known(&mut self, slot: usize, value: Value) {
+        match self.known[slot] {
+            ABSENT => {
+                self.known[slot] = self.members.len() as u32;
+                self.members.push((Cow::Borrowed(V::NAMES[slot]), value));
+            }
+            i => self.members[i as usize].1 = value,
+        }
+    }
+
+    /// The members in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.members.iter().map(|(n, v)| (n.as_ref(), v))
+    }
+
+    /// How many members.
+    pub(crate) fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    /// The members as a `serde_json` map, in order.
+    pub(crate) fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(n, v)| (n.to_owned(), v.clone()))
+            .collect()
+    }
+
+    /// The members as a `serde_json` map, in order, without copying the values.
+    pub(crate) fn into_map(self) -> Map<String, Value> {
+        self.members
+            .into_iter()
+            .map(|(n, v)| (n.into_owned(), v))
+            .collect()
+    }
+}
+
+impl<V> Clone for Object<V> {
+    fn clone(&self) -> Self {
+        Object {
+            members: self.members.clone(),
+            known: self.known,
+            names: PhantomData,
+        }
+    }
+}
+
+impl<V> PartialEq for Object<V> {
+    /// Same members in the same order (the slots follow from the members).
+    fn eq(&self, other: &Self) -> bool {
+        self.members == other.members
+    }
+}
+
+impl<V> fmt::Debug for Object<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.members.iter().map(|(n, v)| (n, v)))
+            .finish()
+    }
+}
+
+impl<V> Serialize for Object<V> {
+    /// As a JSON object, members in order.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.members.len()))?;
+        for (name, value) in &self.members {
+            map.serialize_entry(name.as_ref(), value)?;
+        }
+        map.end()
+    }
+}
+
+/// A member name as read: a known slot, or another name (owned).
+enum Key {
+    Known(usize),
+    Other(String),
+}
+
+struct KeySeed<V>(PhantomData<V>);
+
+impl<'de, V: Vocabulary> DeserializeSeed<'de> for KeySeed<V> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<V: Vocabulary> Visitor<'_> for KeySeed<V> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<Key, E> {
+        Ok(match V::slot(name) {
+            Some(slot) => Key::Known(slot),
+            None => Key::Other(name.to_owned()),
+        })
+    }
+
+    fn visit_string<E>(self, name: String) -> Result<Key, E> {
+        Ok(match V::slot(&name) {
+            Some(slot) => Key::Known(slot),
+            None => Key::Other(name),
+        })
+    }
+}
+
+struct ObjectVisitor<V> {
+    capacity: usize,
+    names: PhantomData<V>,
+}
+
+impl<'de, V: Vocabulary> Visitor<'de> for ObjectVisitor<V> {
+    type Value = Object<V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Object<V>, A::Error> {
+        let mut object = Object::<V>::with_capacity(self.capacity);
+        let mut others = 0usize;
+        let mut other_names: Option<HashSet<String>> = None;
+        while let Some(key) = access.next_key_seed(KeySeed::<V>(PhantomData))? {
+            let value = access.next_value_seed(json::NESTED)?;
+            match key {
+                Key::Known(slot) => {
+                    if object.known[slot] != ABSENT {
+                        return Err(duplicate(V::NAMES[slot]));
+                    }
+                    object.known[slot] = object.members.len() as u32;
+                    object.members.push((Cow::Borrowed(V::NAMES[slot]), value));
+                }
+                Key::Other(name) => {
+                    let repeated = match &mut other_names {
+                        Some(seen) => !seen.insert(name.clone()),
+                        None => object
+                            .members
+                            .iter()
+                            .any(|(n, _)| matches!(n, Cow::Owned(o) if *o == name)),
+                    };
+                    if repeated {
+                        return Err(duplicate(&name));
+                    }
+                    others += 1;
+                    if others == SCAN_LIMIT && other_names.is_none() {
+                        other_names = Some(
+                            object
+                                .members
+                                .iter()
+                                .filter_map(|(n, _)| match n {
+                                    Cow::Owned(o) => Some(o.clone()),
+                                    Cow::Borrowed(_) => None,
+                                })
+                                .chain(std::iter::once(name.clone()))
+                                .collect(),
+                        );
+                    }
+                    object.members.push((Cow::Owned(name), value));
+                }
+            }
+        }
+        Ok(object)
+    }
+}
+
+fn duplicate<E: de::Error>(name: &str) -> E {
+    E::custom(format_args!(
+        "duplicate member name {}",
+        Untrusted::new(name)
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Abc;
+    impl Vocabulary for Abc {
+        const NAMES: &'static [&'static str] = &["a", "b", "c"];
+    }
+
+    fn parse(text: &str) -> Result<Object<Abc>, String> {
+        Object::<Abc>::parse(text.as_bytes(), 4)
+    }
+
+    #[test]
+    fn known_and_other_names_in_order() {
+        let o = parse(r#"{"x":1,"b":2,"a":{"n":[1]},"y":"s"}"#).unwrap();
+        let names: Vec<_> = o.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["x", "b", "a", "y"]);
+        assert_eq!(o.known(1), Some(&Value::from(2)));
+        assert_eq!(o.known(2), None);
+        assert_eq!(o.get("y"), Some(&Value::from("s")));
+        assert_eq!(o.get("c"), None);
+        assert_eq!(
+            o.to_map(),
+            json::parse_object(o_text(&o).as_bytes()).unwrap()
+        );
+        assert_eq!(Object::<Abc>::from_map(o.to_map()), o);
+    }
+
+    fn o_text(o: &Object<Abc>) -> String {
+        serde_json::to_string(o).unwrap()
+    }
+
+    #[test]
+    fn duplicates_refused_known_other_nested_and_many() {
+        for bad in [
+            r#"{"a":1,"a":2}"#,
+            r#"{"x":1,"x":2}"#,
+            r#"{"x":{"n":1,"n":2}}"#,
+            r#"{"\u0061":1,"a":2}"#,
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains("duplicate member name"), "{bad}: {err}");
+        }
+        // Past the scan limit, the hash set takes over; the first repeat is still found.
+        let mut many: Vec<String> = (0..100).map(|i| format!("\"m{i}\":{i}")).collect();
+        assert!(parse(&format!("{{{}}}", many.join(","))).is_ok());
+        many.push("\"m7\":0".into());
+        let err = parse(&format!("{{{}}}", many.join(","))).unwrap_err();
+        assert!(err.contains("duplicate member name \"m7\""), "{err}");
+        many.insert(10, "\"m3\":0".into());
+        let err = parse(&format!("{{{}}}", many.join(","))).unwrap_err();
+        assert!(err.contains("duplicate member name \"m3\""), "{err}");
+    }
+
+    #[test]
+    fn non_objects_are_named_and_insert_replaces() {
+        assert_eq!(
+            parse("[1]").unwrap_err(),
+            "expected a JSON object, found an array"
+        );
+        assert_eq!(
+            parse(" \"long string\"").unwrap_err(),
+            "expected a JSON object, found a string"
+        );
+        assert!(parse("{").is_err());
+        assert!(parse("{} x").is_err());
+        let mut o = parse(r#"{"a":1,"x":2}"#).unwrap();
+        o.insert("a", 3.into());
+        o.insert("x", 4.into());
+        o.insert("c", 5.into());
+        o.insert("z", 6.into());
+        assert_eq!(o_text(&o), r#"{"a":3,"x":4,"c":5,"z":6}"#);
+        assert_eq!(o.len(), 4);
+        assert_eq!(o.known(2), Some(&Value::from(5)));
+    }
+}
