@@ -110,6 +110,14 @@ pub(crate) fn is_authz_char(c: char) -> bool {
 }
 
 impl Authz {
+    /// The authorization named `name`, whose characters the caller has checked.
+    pub(crate) fn from_name(name: &str) -> Self {
+        TABLE
+            .iter()
+            .find(|(_, known, _)| *known == name)
+            .map_or_else(|| Authz::Other(name.to_owned()), |(a, _, _)| a.clone())
+    }
+
     /// The name as written in a scope.
     pub fn as_str(&self) -> &str {
         match self {
@@ -166,9 +174,6 @@ impl FromStr for Authz {
                 reason: "authorization name must be non-empty [A-Za-z0-9._-]".into(),
             });
         }
-        Ok(TABLE
-            .iter()
-            .find(|(_, name, _)| *name == s)
-            .map_or_else(|| Authz::Other(s.to_owned()), |(a, _, _)| a.clone()))
+        Ok(Authz::from_name(s))
     }
 }

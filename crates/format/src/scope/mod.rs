@@ -83,11 +83,15 @@ impl Scope {
             entry: Untrusted::new(text),
             reason,
         };
-        if let Some(c) = text.chars().find(|c| c.is_control()) {
-            return Err(invalid(format!(
-                "contains control character U+{:04X}",
-                c as u32
-            )));
+        // Printable ASCII (the usual case) has no control character; only other text is
+        // decoded to look for one (C1 controls are two bytes in UTF-8).
+        if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            if let Some(c) = text.chars().find(|c| c.is_control()) {
+                return Err(invalid(format!(
+                    "contains control character U+{:04X}",
+                    c as u32
+                )));
+            }
         }
         let (name, resource) = match entry(text) {
             Ok((_, parsed)) => parsed,
@@ -97,7 +101,8 @@ impl Scope {
                 ))
             }
         };
-        let authz: Authz = name.parse()?;
+        // The grammar above admitted only authorization-name characters.
+        let authz = Authz::from_name(name);
         let resource = match (authz.resource_rule(), resource) {
             (ResourceRule::Ignored, _) => Resource::Any,
             (ResourceRule::PathOrUrlDefaultRoot, None) => Resource::Path(ScopePath::root()),

@@ -1,6 +1,7 @@
 //! Scope paths: percent-decoded, normalized, and refused if they could ever widen a grant
 //! (SEMANTICS §6); and [`ScopePath::covers`] on segment boundaries (SEMANTICS §7).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use super::request::RequestPath;
@@ -47,7 +48,7 @@ impl ScopePath {
         let mut path = String::with_capacity(text.len());
         for raw in rest.split('/') {
             let segment = decode_segment(raw)?;
-            if segment.is_empty() || segment == "." {
+            if segment.is_empty() || segment.as_ref() == "." {
                 continue;
             }
             path.push('/');
@@ -126,8 +127,8 @@ impl fmt::Display for ScopePath {
 
 /// Decodes one segment up to [`MAX_DECODE_PASSES`] times, refusing traversal and separators
 /// at every stage.
-fn decode_segment(raw: &str) -> Result<String, String> {
-    let mut current = raw.to_owned();
+fn decode_segment(raw: &str) -> Result<Cow<'_, str>, String> {
+    let mut current = Cow::Borrowed(raw);
     for pass in 0..=MAX_DECODE_PASSES {
         if current == ".." {
             return Err(if pass == 0 {
@@ -156,7 +157,7 @@ fn decode_segment(raw: &str) -> Result<String, String> {
         if pass == MAX_DECODE_PASSES {
             break;
         }
-        current = percent_decode(&current)?;
+        current = Cow::Owned(percent_decode(&current)?);
     }
     Err(format!(
         "path segment still holds a percent escape after {MAX_DECODE_PASSES} decoding passes"
