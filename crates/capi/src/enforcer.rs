@@ -203,10 +203,8 @@ pub extern "C" fn enforcer_test(
         let resource = ffi::required(acl.resource, "acl->resource")?;
         let operation = Operation::from_str(authz).map_err(|e| e.to_string())?;
         let target = RequestTarget::parse(resource).map_err(|e| e.to_string())?;
-        let grants = e
-            .enforcer
-            .grants(&token.verified()?)
-            .map_err(|e| e.to_string())?;
+        let verified = token.verified()?;
+        let grants = e.enforcer.grants(&verified).map_err(|e| e.to_string())?;
         match grants.test(&operation, &target) {
             Decision::Allowed { .. } => Ok(0),
             Decision::Denied(denial) => Err(denial.to_string()),

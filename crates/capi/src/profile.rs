@@ -1,8 +1,10 @@
 //! `SciTokenProfile`, taken from C as an int (an out-of-range value is not UB, just refused).
 
 use std::ffi::c_int;
+use std::sync::LazyLock;
 
 use scitokens_format::Profile;
+use scitokens_validate::Validator;
 
 /// The C enum's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +39,45 @@ impl CProfile {
         }
     }
 
+    /// The validator `scitoken_deserialize` applies for this profile: any issuer (the
+    /// caller's allow-list is checked before), no audience (the enforcer's business). Built
+    /// once per value, never per token.
+    pub(crate) fn deserialize_validator(self) -> Result<&'static Validator, String> {
+        static VALIDATORS: LazyLock<[Result<Validator, String>; 5]> = LazyLock::new(|| {
+            [0, 1, 2, 3, 4].map(|c| {
+                let profile = CProfile::from_c(c).ok_or("no such profile")?;
+                Validator::builder()
+                    .any_issuer()
+                    .skip_audience()
+                    .profiles(profile.accepted())
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+        });
+        VALIDATORS[usize::from(self.tag())]
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
     /// The profiles accepted.
     pub(crate) fn accepted(self) -> Vec<Profile> {
         match self {
             CProfile::Compat => Profile::ALL.to_vec(),
             CProfile::Only(p) => vec![p],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_value_has_a_deserialize_validator() {
+        for c in 0..5 {
+            let profile = CProfile::from_c(c).map(CProfile::deserialize_validator);
+            assert!(matches!(profile, Some(Ok(_))), "profile {c}");
+        }
+        assert!(CProfile::from_c(5).is_none());
     }
 }

@@ -14,6 +14,9 @@ use serde_json::{json, Map, Value};
 
 /// Most issuers tracked under `failed_issuer_lookups` (scitokens-cpp's bound).
 const MAX_FAILED_ISSUERS: usize = 100;
+/// Most issuers with validation counters: `iss` is read before the signature is checked, so
+/// without a bound anyone could grow the map with made-up issuers.
+const MAX_MONITORED_ISSUERS: usize = 1000;
 /// Default seconds between monitoring file writes.
 const DEFAULT_MONITORING_INTERVAL_S: i64 = 60;
 
@@ -133,7 +136,18 @@ pub(crate) fn record(issuer: Option<&str>, started: Instant, asynchronous: bool,
             entry.1 += seconds;
         }
     }
-    let stats = g.monitoring.issuers.entry(issuer.to_owned()).or_default();
+    // Look up before inserting: the issuer's name is copied once, not on every token.
+    if !g.monitoring.issuers.contains_key(issuer)
+        && g.monitoring.issuers.len() < MAX_MONITORED_ISSUERS
+    {
+        g.monitoring
+            .issuers
+            .insert(issuer.to_owned(), Default::default());
+    }
+    let Some(stats) = g.monitoring.issuers.get_mut(issuer) else {
+        g.write_monitoring_file_if_due();
+        return;
+    };
     if asynchronous {
         stats.async_validations_started += 1;
         stats.async_total_time_s += seconds;
@@ -238,5 +252,36 @@ impl Global {
             log::warn!("monitoring file {}: {e}", path.display());
             let _ = std::fs::remove_file(&tmp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn made_up_issuers_do_not_grow_the_counters_without_bound() {
+        let started = Instant::now();
+        for i in 0..MAX_MONITORED_ISSUERS + 50 {
+            let issuer = format!("https://made-up-{i}.example");
+            record(Some(&issuer), started, false, Outcome::Invalid);
+            record(Some(&issuer), started, false, Outcome::NoKeys);
+        }
+        record(
+            Some("https://made-up-0.example"),
+            started,
+            true,
+            Outcome::Valid,
+        );
+        let mut g = global();
+        assert_eq!(g.monitoring.issuers.len(), MAX_MONITORED_ISSUERS);
+        assert_eq!(g.monitoring.failed_issuers.len(), MAX_FAILED_ISSUERS);
+        let first = &g.monitoring.issuers["https://made-up-0.example"];
+        assert_eq!(
+            (first.unsuccessful_validations, first.successful_validations),
+            (2, 1)
+        );
+        g.reset_monitoring();
+        assert!(g.monitoring.issuers.is_empty());
     }
 }

@@ -2,16 +2,17 @@
 
 use std::ffi::{c_char, c_int, c_longlong};
 use std::ptr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use scitokens_format::KeySet;
 use scitokens_format::{
     danger, names, sign_parts, Algorithm, Claims, Clock, Header, Profile, SigningKey, SystemClock,
-    UnverifiedToken, VerifiedToken, VerifyingKey, TYP_AT_JWT, TYP_JWT,
+    Untrusted, UnverifiedToken, VerifiedToken, VerifyingKey, TYP_AT_JWT, TYP_JWT,
 };
 use scitokens_keycache::KeySource;
-use scitokens_validate::{ValidationError, Validator};
-use serde_json::{Map, Value};
+use scitokens_validate::ValidationError;
+use serde_json::Value;
 
 use crate::ffi;
 use crate::profile::CProfile;
@@ -29,9 +30,11 @@ pub struct KeyHandle {
 /// A token being built, or one deserialized (then `verified` holds it as checked).
 pub struct TokenHandle {
     key: Option<SigningKey>,
-    pub(crate) claims: Map<String, Value>,
+    /// The claims of a token built here (or of a deserialized one, once changed).
+    claims: Claims,
     header: Option<Header>,
-    verified: Option<VerifiedToken>,
+    /// The deserialized token while unchanged; its claims and header are the token's.
+    verified: Option<Arc<VerifiedToken>>,
     lifetime: i64,
     serialize_profile: CProfile,
     pub(crate) deserialize_profile: CProfile,
@@ -45,7 +48,7 @@ impl TokenHandle {
     fn new(key: Option<SigningKey>) -> Self {
         TokenHandle {
             key,
-            claims: Map::new(),
+            claims: Claims::default(),
             header: None,
             verified: None,
             lifetime: DEFAULT_LIFETIME_S,
@@ -54,8 +57,29 @@ impl TokenHandle {
         }
     }
 
+    /// The token's claims.
+    pub(crate) fn claims(&self) -> &Claims {
+        match &self.verified {
+            Some(verified) => verified.claims(),
+            None => &self.claims,
+        }
+    }
+
+    /// The claims, to change: a deserialized token becomes a token of its own (no longer
+    /// verified) with a copy of its claims and header.
+    fn claims_mut(&mut self) -> &mut Claims {
+        if let Some(verified) = self.verified.take() {
+            self.claims = verified.claims().clone();
+            self.header = Some(verified.header().clone());
+        }
+        &mut self.claims
+    }
+
     /// The header to judge the token by: the deserialized one, or one for the profile.
     pub(crate) fn header(&self) -> Header {
+        if let Some(verified) = &self.verified {
+            return verified.header().clone();
+        }
         self.header.clone().unwrap_or_else(|| {
             let typ = match self.serialize_profile {
                 CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
@@ -71,14 +95,14 @@ impl TokenHandle {
 
     /// The token as verified: the deserialized one if unchanged since, else (for a token
     /// built here) signed now with its own key. A token with neither cannot be enforced.
-    pub(crate) fn verified(&self) -> Result<VerifiedToken, String> {
+    pub(crate) fn verified(&self) -> Result<Arc<VerifiedToken>, String> {
         if let Some(verified) = &self.verified {
-            return Ok(verified.clone());
+            return Ok(Arc::clone(verified));
         }
         let token = self.serialize()?;
         let parsed = UnverifiedToken::parse(&token).map_err(|e| e.to_string())?;
         // Our own signature, made a line above: checking it again would prove nothing.
-        Ok(danger::assume_verified(parsed))
+        Ok(Arc::new(danger::assume_verified(parsed)))
     }
 
     fn serialize(&self) -> Result<String, String> {
@@ -87,42 +111,38 @@ impl TokenHandle {
             .as_ref()
             .ok_or("the token has no key: create it with scitoken_create(key) to serialize it")?;
         let now = SystemClock.now();
-        let mut claims = self.claims.clone();
-        claims.insert(names::IAT.into(), now.into());
-        claims.insert(names::NBF.into(), now.into());
-        claims.insert(names::EXP.into(), now.saturating_add(self.lifetime).into());
-        if !claims.contains_key(names::JTI) {
-            claims.insert(names::JTI.into(), uuid::Uuid::new_v4().to_string().into());
+        let mut claims = self.claims().clone();
+        claims.insert(names::IAT, now.into());
+        claims.insert(names::NBF, now.into());
+        claims.insert(names::EXP, now.saturating_add(self.lifetime).into());
+        if !claims.contains(names::JTI) {
+            claims.insert(names::JTI, uuid::Uuid::new_v4().to_string().into());
         }
         let typ = match self.serialize_profile {
             CProfile::Only(Profile::SciTokens2) => {
-                claims
-                    .entry(names::VER)
-                    .or_insert_with(|| scitokens_format::VER_SCITOKENS_2.into());
+                if !claims.contains(names::VER) {
+                    claims.insert(names::VER, scitokens_format::VER_SCITOKENS_2.into());
+                }
                 TYP_JWT
             }
             CProfile::Only(Profile::Wlcg) => {
-                claims
-                    .entry(names::WLCG_VER)
-                    .or_insert_with(|| scitokens_format::WLCG_VER_1_0.into());
+                if !claims.contains(names::WLCG_VER) {
+                    claims.insert(names::WLCG_VER, scitokens_format::WLCG_VER_1_0.into());
+                }
                 TYP_JWT
             }
             CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
             CProfile::Compat | CProfile::Only(Profile::SciTokens1) => TYP_JWT,
         };
         let header = Header::new(key.alg(), typ, key.kid());
-        sign_parts(&header, &Claims::new(claims), key).map_err(|e| e.to_string())
+        sign_parts(&header, &claims, key).map_err(|e| e.to_string())
     }
 
-    /// Holds a token that verified: its claims (for the getters), header and itself.
-    fn install(&mut self, verified: VerifiedToken) {
-        self.claims = verified.claims().to_map();
-        self.header = Some(verified.header().clone());
+    /// Holds a token that verified (shared with the verified-token cache, not copied).
+    fn install(&mut self, verified: Arc<VerifiedToken>) {
+        self.claims = Claims::default();
+        self.header = None;
         self.verified = Some(verified);
-    }
-
-    fn changed(&mut self) {
-        self.verified = None;
     }
 }
 
@@ -190,9 +210,8 @@ pub extern "C" fn scitoken_set_claim_string(
         let name = ffi::required(key, "key")?;
         let value = ffi::required(value, "value")?;
         handle
-            .claims
-            .insert(name.to_owned(), Value::String(value.to_owned()));
-        handle.changed();
+            .claims_mut()
+            .insert(name, Value::String(value.to_owned()));
         Ok(0)
     })
 }
@@ -208,7 +227,7 @@ pub extern "C" fn scitoken_get_claim_string(
         let handle = token_ref(token)?;
         let name = ffi::required(key, "key")?;
         let slot = ffi::out(value).ok_or("value must not be NULL")?;
-        match handle.claims.get(name) {
+        match handle.claims().get(name) {
             Some(Value::String(s)) => {
                 *slot = ffi::malloc_str(s);
                 Ok(0)
@@ -230,7 +249,7 @@ pub extern "C" fn scitoken_get_claim_string_list(
         let handle = token_ref(token)?;
         let name = ffi::required(key, "key")?;
         let slot = ffi::out(value).ok_or("value must not be NULL")?;
-        let items = match handle.claims.get(name) {
+        let items = match handle.claims().get(name) {
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|v| {
@@ -268,11 +287,10 @@ pub extern "C" fn scitoken_set_claim_string_list(
         let handle = token_mut(token)?;
         let name = ffi::required(key, "key")?;
         let values = ffi::str_list(values, "values")?.ok_or("values must not be NULL")?;
-        handle.claims.insert(
-            name.to_owned(),
+        handle.claims_mut().insert(
+            name,
             Value::Array(values.into_iter().map(Value::String).collect()),
         );
-        handle.changed();
         Ok(0)
     })
 }
@@ -286,8 +304,8 @@ pub extern "C" fn scitoken_get_expiration(
     ffi::guard(err_msg, -1, || {
         let handle = token_ref(token)?;
         let slot = ffi::out(value).ok_or("value must not be NULL")?;
-        let claims = Claims::new(handle.claims.clone());
-        let exp = claims
+        let exp = handle
+            .claims()
             .exp()
             .require(names::EXP)
             .map_err(|e| e.to_string())?;
@@ -389,9 +407,9 @@ pub(crate) fn deserialize_into(
         Err(_) => Outcome::Invalid,
     };
     state::record(issuer.as_deref(), started, asynchronous, outcome);
-    let verified = result.map_err(|f| f.to_string())?;
+    let verified = Arc::new(result.map_err(|f| f.to_string())?);
     if let Ok(exp) = verified.claims().exp().require(names::EXP) {
-        verified::put(cache_key, &verified, exp, now);
+        verified::put(cache_key, Arc::clone(&verified), exp, now);
     }
     handle.install(verified);
     Ok(())
@@ -417,30 +435,23 @@ fn verify(
     issuers: Option<Vec<String>>,
     profile: CProfile,
 ) -> Result<VerifiedToken, Failure> {
-    let mut builder = Validator::builder()
-        .skip_audience()
-        .profiles(profile.accepted());
-    match issuers {
-        Some(list) => {
-            for issuer in list {
-                builder = builder.issuer(issuer);
-            }
-        }
-        None => builder = builder.any_issuer(),
-    }
-    let validator = builder.build().map_err(Failure::Validation)?;
-    validator
-        .check_issuer(parsed.claims())
-        .map_err(Failure::Validation)?;
+    let validator = profile.deserialize_validator().map_err(Failure::Other)?;
     let iss = parsed
         .claims()
         .iss()
         .require(names::ISS)
-        .map_err(|e| Failure::Other(e.to_string()))?
-        .to_owned();
+        .map_err(|e| Failure::Validation(e.into()))?;
+    // The allow-list, before any key work.
+    if let Some(list) = &issuers {
+        if !list.iter().any(|allowed| allowed == iss) {
+            return Err(Failure::Validation(ValidationError::UntrustedIssuer {
+                iss: Untrusted::new(iss),
+            }));
+        }
+    }
     let keys = state::cache()
         .map_err(Failure::Keys)?
-        .keys(&iss, parsed.header().kid())
+        .keys(iss, parsed.header().kid())
         .map_err(|e| Failure::Keys(e.to_string()))?;
     let verified = parsed
         .verify(&keys)

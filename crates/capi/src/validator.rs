@@ -126,10 +126,10 @@ pub extern "C" fn validator_validate(
             });
         }
         let validator = builder.build().map_err(|e| e.to_string())?;
-        let claims = scitokens_format::Claims::new(token.claims.clone());
+        let claims = token.claims();
         let now = v.time.unwrap_or_else(|| SystemClock.now());
         validator
-            .validate(&token.header(), &claims, now)
+            .validate(&token.header(), claims, now)
             .map_err(|e| e.to_string())?;
         Ok(0)
     })

@@ -8,7 +8,7 @@
 //! withdrawn key stops validating its tokens when the key cache would notice.
 
 use std::num::NonZeroUsize;
-use std::sync::{LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use lru::LruCache;
 use openssl::sha::Sha256;
@@ -20,7 +20,7 @@ const CAPACITY: usize = 10_000;
 const MAX_AGE_S: i64 = 600;
 
 struct Entry {
-    token: VerifiedToken,
+    token: Arc<VerifiedToken>,
     exp: i64,
     cached_at: i64,
 }
@@ -50,7 +50,7 @@ pub(crate) fn key(token: &str, issuers: Option<&[String]>, profile: u8) -> [u8; 
 }
 
 /// The cached token, if present, not expired at `now` and young enough.
-pub(crate) fn get(key: &[u8; 32], now: i64) -> Option<VerifiedToken> {
+pub(crate) fn get(key: &[u8; 32], now: i64) -> Option<Arc<VerifiedToken>> {
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
     let fresh = cache
         .get(key)
@@ -59,16 +59,16 @@ pub(crate) fn get(key: &[u8; 32], now: i64) -> Option<VerifiedToken> {
         cache.pop(key);
         return None;
     }
-    cache.get(key).map(|e| e.token.clone())
+    cache.get(key).map(|e| Arc::clone(&e.token))
 }
 
 /// Remembers a token that verified and validated at `now`.
-pub(crate) fn put(key: [u8; 32], token: &VerifiedToken, exp: i64, now: i64) {
+pub(crate) fn put(key: [u8; 32], token: Arc<VerifiedToken>, exp: i64, now: i64) {
     let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
     cache.put(
         key,
         Entry {
-            token: token.clone(),
+            token,
             exp,
             cached_at: now,
         },

@@ -281,7 +281,17 @@ impl Claims {
         }
     }
 
-    pub(crate) fn insert(&mut self, name: &str, value: Value) {
+    /// Sets a claim: an existing one keeps its place, a new one goes last.
+    ///
+    /// ```
+    /// use scitokens_format::Claims;
+    /// let mut claims = Claims::from_json(br#"{"sub":"a","x":1}"#).unwrap();
+    /// claims.insert("sub", "b".into());
+    /// claims.insert("aud", "s".into());
+    /// assert_eq!(serde_json::to_string(&claims).unwrap(), r#"{"sub":"b","x":1,"aud":"s"}"#);
+    /// assert_eq!(claims.sub().require("sub").unwrap(), "b");
+    /// ```
+    pub fn insert(&mut self, name: &str, value: Value) {
         self.0.insert(name, value);
     }
 }
