@@ -63,6 +63,16 @@ fn authorize(c: &mut Criterion) {
                 .expect("ok")
         })
     });
+    c.bench_function(
+        "authorize parts/verify_signature (decode, issuer, key, signature)",
+        |b| {
+            b.iter(|| {
+                uncached_rs
+                    .verify_signature(black_box(&t_rs))
+                    .expect("verified")
+            })
+        },
+    );
     // The parts of a new token's cost after the signature check.
     let verified = uncached_rs.verify_signature(&t_rs).expect("verified");
     c.bench_function(

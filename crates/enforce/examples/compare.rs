@@ -2,7 +2,8 @@
 //! Rust API, and how that cost grows. Prints one JSON object per line.
 //!
 //! ```text
-//! compare authorize ALG TOKENS_FILE CACHE_FILE ISSUER AUDIENCE RUNS   # new and repeated tokens
+//! compare authorize ALG TOKENS_FILE CACHE_FILE ISSUER AUDIENCE RUNS   # new and repeated tokens,
+//!                                                                     # and the limit, interleaved
 //! compare threads   ALG TOKENS_FILE CACHE_FILE ISSUER AUDIENCE RUNS   # 1 and 2 threads, one enforcer
 //! compare scopes    RUNS                                                # Grants::test vs scope count
 //! compare memory    COUNT                                               # RSS of COUNT cached tokens
@@ -23,6 +24,12 @@ use scitokens_format::{Algorithm, Clock, KeySet, Profile, SigningKey, SystemCloc
 use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, StaticKeys};
 use scitokens_localissuer::LocalIssuer;
 use serde_json::json;
+
+use openssl::bn::BigNum;
+use openssl::ec::{EcGroup, EcKey};
+use openssl::ecdsa::EcdsaSig;
+use openssl::nid::Nid;
+use openssl::rsa::{Padding, Rsa};
 
 fn median(mut xs: Vec<f64>) -> (f64, f64, f64) {
     xs.sort_by(|a, b| a.partial_cmp(b).unwrap());
@@ -80,6 +87,38 @@ fn print(kind: &str, detail: serde_json::Value, samples: Vec<f64>) {
     );
 }
 
+/// The verification limit, measured in this process: the bare OpenSSL primitive that
+/// `openssl speed ecdsap256` / `rsa2048` times (`ECDSA_do_verify` on a precomputed digest;
+/// `RSA_public_decrypt` with PKCS#1 padding and a comparison), no hashing, no decoding.
+/// Returns a closure doing one verification.
+fn primitive(alg: &str) -> Box<dyn Fn()> {
+    let digest = [7u8; 32];
+    if alg == "ES256" {
+        let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
+        let key = EcKey::generate(&group).unwrap();
+        let public = EcKey::from_public_key(&group, key.public_key()).unwrap();
+        let sig = EcdsaSig::sign(&digest, &key).unwrap();
+        Box::new(move || assert!(sig.verify(&digest, &public).unwrap()))
+    } else {
+        let key = Rsa::generate(2048).unwrap();
+        let public = Rsa::from_public_components(
+            BigNum::from_slice(&key.n().to_vec()).unwrap(),
+            BigNum::from_slice(&key.e().to_vec()).unwrap(),
+        )
+        .unwrap();
+        let mut sig = vec![0u8; key.size() as usize];
+        key.private_encrypt(&digest, &mut sig, Padding::PKCS1)
+            .unwrap();
+        Box::new(move || {
+            let mut block = [0u8; 256];
+            let n = public
+                .public_decrypt(&sig, &mut block, Padding::PKCS1)
+                .unwrap();
+            assert_eq!(block[..n], digest);
+        })
+    }
+}
+
 fn authorize(args: &[String]) {
     let [alg, file, cache, iss, aud, runs] = args else {
         panic!("authorize ALG TOKENS CACHE ISS AUD RUNS")
@@ -87,17 +126,25 @@ fn authorize(args: &[String]) {
     let runs: usize = runs.parse().unwrap();
     let all = tokens(file);
     let op = Operation::Read;
-    // New tokens: an enforcer without a token cache sees each token once per run.
+    // New tokens: an enforcer without a token cache sees each token once per run. Each run is
+    // paired with a run of the bare primitive (the limit), so both see the same machine state
+    // (a VM's speed drifts by several percent over minutes).
     let e = enforcer(cache, iss, aud, 0);
     e.authorize(&all[0], &op, "/data/x").unwrap();
-    let new: Vec<f64> = (0..runs)
-        .map(|_| {
-            per_call(all.len(), |i| {
-                assert!(e.authorize(&all[i], &op, "/data/1/x").is_ok())
-            })
-        })
-        .collect();
+    let verify_once = primitive(alg);
+    let (mut new, mut limit, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let l = per_call(all.len(), |_| verify_once());
+        let n = per_call(all.len(), |i| {
+            assert!(e.authorize(&all[i], &op, "/data/1/x").is_ok())
+        });
+        limit.push(l);
+        new.push(n);
+        ratios.push(n / l);
+    }
+    print("limit", json!({"alg": alg}), limit);
     print("rust_authorize", json!({"alg": alg, "mode": "new"}), new);
+    print("rust_vs_limit", json!({"alg": alg}), ratios);
     // Repeated: the same token, the verified-token cache on.
     let e = enforcer(cache, iss, aud, 10_000);
     e.authorize(&all[0], &op, "/data/1/x").unwrap();

@@ -1,11 +1,16 @@
 //! The protected header: `alg` checked first, `crit` refused, `kid` and `typ` typed.
 
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::error::{FormatError, Part, Result};
 use crate::json;
 use crate::key::Algorithm;
-use crate::object::{Object, Vocabulary};
+use crate::object::{duplicate, Key, KeySeed, NameSet, Vocabulary};
 use crate::text::Untrusted;
 
 /// `typ` written into SciTokens and WLCG tokens.
@@ -13,10 +18,7 @@ pub const TYP_JWT: &str = "JWT";
 /// `typ` written into access tokens (RFC 9068).
 pub const TYP_AT_JWT: &str = "at+jwt";
 
-/// Room for a typical header's members (`alg`, `typ`, `kid`).
-const TYPICAL_HEADER: usize = 4;
-
-/// The header parameters read on every token.
+/// The header parameters this crate reads.
 struct HeaderNames;
 
 impl Vocabulary for HeaderNames {
@@ -30,22 +32,42 @@ const SLOT_CRIT: usize = 3;
 
 /// A parsed protected header.
 ///
-/// The key-locating parameters `jku`, `x5u`, `x5c` and `jwk` are kept among the
-/// [`parameters`](Self::parameters) for inspection but never used to find keys.
-#[derive(Debug, Clone, PartialEq)]
+/// `alg`, `kid` and `typ` are kept typed; every parameter (including the key-locating `jku`,
+/// `x5u`, `x5c` and `jwk`, which are never used to find keys) is in [`to_map`](Self::to_map),
+/// read again from the header's JSON text when asked for. Decoding a token therefore builds
+/// no JSON values for the header: `alg` and `typ` are read in place, only `kid` is copied.
+#[derive(Debug, Clone)]
 pub struct Header {
     alg: Algorithm,
-    raw: Object<HeaderNames>,
+    kid: Option<String>,
+    typ: Option<Cow<'static, str>>,
+    /// The header as decoded (or as written, for a minted one): a JSON object.
+    json: String,
+}
+
+impl PartialEq for Header {
+    /// The same parameters with the same values, in the same order (white space aside).
+    fn eq(&self, other: &Self) -> bool {
+        self.alg == other.alg
+            && self.kid == other.kid
+            && self.typ == other.typ
+            && (self.json == other.json || self.to_map() == other.to_map())
+    }
 }
 
 impl Header {
     /// A header for minting: `alg`, `typ`, `kid`, in that order.
     pub fn new(alg: Algorithm, typ: &str, kid: &str) -> Self {
-        let mut raw = Object::with_capacity(3);
-        raw.insert("alg", alg.as_str().into());
-        raw.insert("typ", typ.into());
-        raw.insert("kid", kid.into());
-        Header { alg, raw }
+        let mut map = Map::new();
+        map.insert("alg".into(), alg.as_str().into());
+        map.insert("typ".into(), typ.into());
+        map.insert("kid".into(), kid.into());
+        Header {
+            alg,
+            kid: Some(kid.to_owned()),
+            typ: Some(intern_typ(Cow::Borrowed(typ))),
+            json: Value::Object(map).to_string(),
+        }
     }
 
     /// Parses header JSON. `alg` is checked before anything else, so a token with a refused
@@ -56,32 +78,48 @@ impl Header {
     /// assert_eq!(Header::from_json(br#"{"alg":"none"}"#).unwrap_err().kind(), "alg_not_allowed");
     /// assert_eq!(Header::from_json(br#"{"alg":"ES256","crit":["b64"]}"#).unwrap_err().kind(), "header");
     /// assert_eq!(Header::from_json(br#"{"alg":"ES256","kid":"k"}"#).unwrap().kid(), Some("k"));
+    /// assert_eq!(Header::from_json(br#"{"alg":"ES256","kid":7}"#).unwrap_err().kind(), "header");
+    /// assert_eq!(Header::from_json(br#"{"alg":"ES256","x":1,"x":2}"#).unwrap_err().kind(), "json");
     /// ```
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let raw = Object::<HeaderNames>::parse(bytes, TYPICAL_HEADER).map_err(|reason| {
-            FormatError::Json {
-                part: Part::Header,
-                reason,
-            }
-        })?;
-        let alg = match raw.known(SLOT_ALG) {
-            None => return Err(FormatError::MissingAlg),
-            Some(Value::String(alg)) => alg.parse::<Algorithm>()?,
-            Some(other) => {
-                return Err(FormatError::AlgNotAllowed {
-                    alg: Untrusted::json(other),
-                })
-            }
+        Self::from_decoded(bytes.to_vec())
+    }
+
+    /// [`from_json`](Self::from_json), keeping `bytes` as the header's text (no copy).
+    pub(crate) fn from_decoded(bytes: Vec<u8>) -> Result<Self> {
+        let json_error = |reason: String| FormatError::Json {
+            part: Part::Header,
+            reason,
         };
-        if raw.known(SLOT_CRIT).is_some() {
-            return Err(FormatError::Header {
-                field: "crit",
-                reason: "is not supported (no JWS extensions are implemented)".into(),
-            });
-        }
-        optional_string(&raw, SLOT_KID)?;
-        optional_string(&raw, SLOT_TYP)?;
-        Ok(Header { alg, raw })
+        let json = String::from_utf8(bytes)
+            .map_err(|e| json_error(format!("not UTF-8: {}", e.utf8_error())))?;
+        let (alg, kid, typ) = {
+            let fields = read_fields(&json).map_err(json_error)?;
+            let alg = match fields.alg {
+                None => return Err(FormatError::MissingAlg),
+                Some(Text::Str(alg)) => alg.parse::<Algorithm>()?,
+                Some(Text::Other(other)) => {
+                    return Err(FormatError::AlgNotAllowed {
+                        alg: Untrusted::json(&other),
+                    })
+                }
+            };
+            if fields.crit {
+                return Err(FormatError::Header {
+                    field: "crit",
+                    reason: "is not supported (no JWS extensions are implemented)".into(),
+                });
+            }
+            let kid = string_field(fields.kid, SLOT_KID)?.map(Cow::into_owned);
+            let typ = string_field(fields.typ, SLOT_TYP)?.map(|t| intern_typ(t));
+            (alg, kid, typ)
+        };
+        Ok(Header {
+            alg,
+            kid,
+            typ,
+            json,
+        })
     }
 
     /// The signature algorithm.
@@ -91,12 +129,12 @@ impl Header {
 
     /// The key identifier, if any.
     pub fn kid(&self) -> Option<&str> {
-        self.raw.known(SLOT_KID).and_then(Value::as_str)
+        self.kid.as_deref()
     }
 
     /// The media type, if any.
     pub fn typ(&self) -> Option<&str> {
-        self.raw.known(SLOT_TYP).and_then(Value::as_str)
+        self.typ.as_deref()
     }
 
     /// Whether `typ` marks an RFC 9068 access token (`at+jwt` or `application/at+jwt`,
@@ -107,42 +145,195 @@ impl Header {
         })
     }
 
-    /// Every header parameter, in token order.
+    /// Every header parameter as a JSON object, in token order.
     ///
     /// ```
     /// use scitokens_format::Header;
     /// let h = Header::from_json(br#"{"kid":"k","alg":"RS256","x5u":"https://x"}"#).unwrap();
-    /// let names: Vec<_> = h.parameters().map(|(name, _)| name).collect();
-    /// assert_eq!(names, ["kid", "alg", "x5u"]);
-    /// assert_eq!(h.to_map().len(), 3);
+    /// let map = h.to_map();
+    /// assert_eq!(map.keys().collect::<Vec<_>>(), ["kid", "alg", "x5u"]);
+    /// assert_eq!(map["x5u"], "https://x");
     /// ```
-    pub fn parameters(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.raw.iter()
-    }
-
-    /// Every header parameter as a JSON object (a copy), in token order.
     pub fn to_map(&self) -> Map<String, Value> {
-        self.raw.to_map()
+        // The text parsed strictly when the header was made, so it parses again.
+        json::parse_object(self.json.as_bytes()).unwrap_or_default()
     }
 
     pub(crate) fn to_json(&self) -> String {
-        // A map of JSON values with string keys always serializes.
-        serde_json::to_string(&self.raw).unwrap_or_default()
+        self.json.clone()
     }
 }
 
-/// Refuses a `kid` or `typ` that is present but not a string.
-fn optional_string(raw: &Object<HeaderNames>, slot: usize) -> Result<()> {
-    let field = HeaderNames::NAMES[slot];
-    match raw.known(slot) {
-        None | Some(Value::String(_)) => Ok(()),
-        Some(other) => Err(FormatError::Header {
-            field,
+/// `typ` as a shared constant for the two values tokens carry, else owned.
+fn intern_typ(typ: Cow<'_, str>) -> Cow<'static, str> {
+    match typ.as_ref() {
+        TYP_JWT => Cow::Borrowed(TYP_JWT),
+        TYP_AT_JWT => Cow::Borrowed(TYP_AT_JWT),
+        _ => Cow::Owned(typ.into_owned()),
+    }
+}
+
+/// A `kid` or `typ` that must be a string if present.
+fn string_field<'a>(field: Option<Text<'a>>, slot: usize) -> Result<Option<Cow<'a, str>>> {
+    match field {
+        None => Ok(None),
+        Some(Text::Str(s)) => Ok(Some(s)),
+        Some(Text::Other(other)) => Err(FormatError::Header {
+            field: HeaderNames::NAMES[slot],
             reason: format!(
                 "is {} {}, not a string",
-                json::kind_of(other),
-                Untrusted::json(other)
+                json::kind_of(&other),
+                Untrusted::json(&other)
             ),
         }),
+    }
+}
+
+/// A parameter value: a string read in place (copied only if it had escapes), or any other
+/// JSON value (for the error message).
+enum Text<'de> {
+    Str(Cow<'de, str>),
+    Other(Value),
+}
+
+/// What the header says about the parameters this crate reads.
+#[derive(Default)]
+struct Fields<'de> {
+    alg: Option<Text<'de>>,
+    kid: Option<Text<'de>>,
+    typ: Option<Text<'de>>,
+    crit: bool,
+}
+
+/// Reads the header object strictly (duplicate names refused at any depth, nesting bounded),
+/// keeping only `alg`, `kid`, `typ` and whether `crit` is present.
+fn read_fields(json: &str) -> std::result::Result<Fields<'_>, String> {
+    if !json.trim_start().starts_with('{') {
+        let value = json::parse_with_capacity(json.as_bytes(), 0)?;
+        return Err(format!(
+            "expected a JSON object, found {}",
+            json::kind_of(&value)
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
+    let fields = de
+        .deserialize_map(FieldsVisitor)
+        .map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(fields)
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(
+        self,
+        mut access: A,
+    ) -> std::result::Result<Fields<'de>, A::Error> {
+        let mut fields = Fields::default();
+        let mut others = NameSet::default();
+        while let Some(key) = access.next_key_seed(KeySeed::<HeaderNames>(PhantomData))? {
+            let slot = match key {
+                Key::Known(SLOT_CRIT) => {
+                    if fields.crit {
+                        return Err(duplicate(HeaderNames::NAMES[SLOT_CRIT]));
+                    }
+                    fields.crit = true;
+                    access.next_value_seed(json::NESTED)?;
+                    continue;
+                }
+                Key::Known(slot) => slot,
+                Key::Other(name) => {
+                    if !others.insert(&name) {
+                        return Err(duplicate(&name));
+                    }
+                    access.next_value_seed(json::NESTED)?;
+                    continue;
+                }
+            };
+            let target = match slot {
+                SLOT_ALG => &mut fields.alg,
+                SLOT_KID => &mut fields.kid,
+                _ => &mut fields.typ,
+            };
+            if target.is_some() {
+                return Err(duplicate(HeaderNames::NAMES[slot]));
+            }
+            *target = Some(access.next_value_seed(TextSeed)?);
+        }
+        Ok(fields)
+    }
+}
+
+struct TextSeed;
+
+impl<'de> DeserializeSeed<'de> for TextSeed {
+    type Value = Text<'de>;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> std::result::Result<Text<'de>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TextSeed {
+    type Value = Text<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_borrowed_str<E>(self, v: &'de str) -> std::result::Result<Text<'de>, E> {
+        Ok(Text::Str(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E>(self, v: &str) -> std::result::Result<Text<'de>, E> {
+        Ok(Text::Str(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_string<E>(self, v: String) -> std::result::Result<Text<'de>, E> {
+        Ok(Text::Str(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E>(self, v: bool) -> std::result::Result<Text<'de>, E> {
+        Ok(Text::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> std::result::Result<Text<'de>, E> {
+        Ok(Text::Other(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> std::result::Result<Text<'de>, E> {
+        Ok(Text::Other(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> std::result::Result<Text<'de>, E> {
+        json::StrictVisitor { capacity: 0 }
+            .visit_f64(v)
+            .map(Text::Other)
+    }
+
+    fn visit_unit<E>(self) -> std::result::Result<Text<'de>, E> {
+        Ok(Text::Other(Value::Null))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> std::result::Result<Text<'de>, A::Error> {
+        json::StrictVisitor { capacity: 0 }
+            .visit_seq(seq)
+            .map(Text::Other)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> std::result::Result<Text<'de>, A::Error> {
+        json::StrictVisitor { capacity: 0 }
+            .visit_map(map)
+            .map(Text::Other)
     }
 }

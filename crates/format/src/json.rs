@@ -81,8 +81,8 @@ impl<'de> DeserializeSeed<'de> for StrictSeed {
 
 pub(crate) const NESTED: StrictSeed = StrictSeed { capacity: 0 };
 
-struct StrictVisitor {
-    capacity: usize,
+pub(crate) struct StrictVisitor {
+    pub(crate) capacity: usize,
 }
 
 impl<'de> Visitor<'de> for StrictVisitor {

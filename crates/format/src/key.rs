@@ -406,6 +406,30 @@ mod tests {
         assert_eq!(err.kind(), "key_alg_mismatch");
     }
 
+    /// 2048 bits recover into the verifier's stack buffer, 4608 into the heap: both verify,
+    /// and a tampered message fails with either.
+    #[test]
+    fn rsa_verifies_below_and_above_the_stack_buffer() {
+        for (bits, pem) in [
+            (
+                2048,
+                &include_bytes!("../../../testdata/keys/rs256-private.pem")[..],
+            ),
+            (
+                4608,
+                &include_bytes!("../../../testdata/keys/rs4608-private.pem")[..],
+            ),
+        ] {
+            let rsa = SigningKey::from_pem(pem).unwrap();
+            let sig = rsa.sign(b"msg").unwrap();
+            assert_eq!(sig.len() * 8, bits as usize);
+            let key = rsa.verifying_key();
+            key.verify(Algorithm::Rs256, b"msg", &sig).unwrap();
+            let err = key.verify(Algorithm::Rs256, b"msh", &sig).unwrap_err();
+            assert_eq!(err.kind(), "bad_signature", "{bits} bits");
+        }
+    }
+
     #[test]
     fn pem_roundtrip_keeps_default_kid() {
         let key = SigningKey::generate(Algorithm::Es256).unwrap();

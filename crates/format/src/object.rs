@@ -202,13 +202,40 @@ impl<V> Serialize for Object<V> {
     }
 }
 
+/// Names outside a vocabulary seen so far in one object, for exact duplicate detection:
+/// a scan up to [`SCAN_LIMIT`] names, a hash set beyond, so a hostile object with thousands of
+/// members stays linear.
+#[derive(Default)]
+pub(crate) struct NameSet {
+    scan: Vec<String>,
+    hashed: Option<HashSet<String>>,
+}
+
+impl NameSet {
+    /// Adds `name`; `false` if it was already there.
+    pub(crate) fn insert(&mut self, name: &str) -> bool {
+        if let Some(set) = &mut self.hashed {
+            return set.insert(name.to_owned());
+        }
+        if self.scan.iter().any(|seen| seen == name) {
+            return false;
+        }
+        self.scan.push(name.to_owned());
+        if self.scan.len() > SCAN_LIMIT {
+            self.hashed = Some(std::mem::take(&mut self.scan).into_iter().collect());
+        }
+        true
+    }
+}
+
 /// A member name as read: a known slot, or another name (owned).
-enum Key {
+pub(crate) enum Key {
     Known(usize),
     Other(String),
 }
 
-struct KeySeed<V>(PhantomData<V>);
+/// Reads a member name as a [`Key`] of vocabulary `V`.
+pub(crate) struct KeySeed<V>(pub(crate) PhantomData<V>);
 
 impl<'de, V: Vocabulary> DeserializeSeed<'de> for KeySeed<V> {
     type Value = Key;
@@ -254,8 +281,7 @@ impl<'de, V: Vocabulary> Visitor<'de> for ObjectVisitor<V> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Object<V>, A::Error> {
         let mut object = Object::<V>::with_capacity(self.capacity);
-        let mut others = 0usize;
-        let mut other_names: Option<HashSet<String>> = None;
+        let mut others = NameSet::default();
         while let Some(key) = access.next_key_seed(KeySeed::<V>(PhantomData))? {
             let value = access.next_value_seed(json::NESTED)?;
             match key {
@@ -267,29 +293,8 @@ impl<'de, V: Vocabulary> Visitor<'de> for ObjectVisitor<V> {
                     object.members.push((Cow::Borrowed(V::NAMES[slot]), value));
                 }
                 Key::Other(name) => {
-                    let repeated = match &mut other_names {
-                        Some(seen) => !seen.insert(name.clone()),
-                        None => object
-                            .members
-                            .iter()
-                            .any(|(n, _)| matches!(n, Cow::Owned(o) if *o == name)),
-                    };
-                    if repeated {
+                    if !others.insert(&name) {
                         return Err(duplicate(&name));
-                    }
-                    others += 1;
-                    if others == SCAN_LIMIT && other_names.is_none() {
-                        other_names = Some(
-                            object
-                                .members
-                                .iter()
-                                .filter_map(|(n, _)| match n {
-                                    Cow::Owned(o) => Some(o.clone()),
-                                    Cow::Borrowed(_) => None,
-                                })
-                                .chain(std::iter::once(name.clone()))
-                                .collect(),
-                        );
                     }
                     object.members.push((Cow::Owned(name), value));
                 }
@@ -299,7 +304,8 @@ impl<'de, V: Vocabulary> Visitor<'de> for ObjectVisitor<V> {
     }
 }
 
-fn duplicate<E: de::Error>(name: &str) -> E {
+/// The error for a repeated member name.
+pub(crate) fn duplicate<E: de::Error>(name: &str) -> E {
     E::custom(format_args!(
         "duplicate member name {}",
         Untrusted::new(name)

@@ -72,7 +72,7 @@ impl UnverifiedToken {
         let [header_b64, payload_b64, signature_b64] = segments;
         let header_json =
             b64::decode(header_b64).ok_or(FormatError::Base64 { part: Part::Header })?;
-        let header = Header::from_json(&header_json)?;
+        let header = Header::from_decoded(header_json)?;
         let signature = b64::decode(signature_b64).ok_or(FormatError::Base64 {
             part: Part::Signature,
         })?;

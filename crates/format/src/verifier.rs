@@ -28,6 +28,9 @@ const SHA256_DIGEST_INFO_PREFIX: [u8; 19] = [
     0x00, 0x04, 0x20,
 ];
 
+/// Bytes of a recovered RSA block kept on the stack (a 4096-bit modulus).
+const STACK_BLOCK: usize = 512;
+
 /// A parsed public key ready for the primitive check.
 #[derive(Clone)]
 pub(crate) enum Verifier {
@@ -65,8 +68,17 @@ impl Verifier {
                     .unwrap_or(false)
             }
             Verifier::Rs256(key) => {
-                let mut block = vec![0u8; key.size() as usize];
-                let Ok(n) = key.public_decrypt(signature, &mut block, Padding::PKCS1) else {
+                // Keys up to 4096 bits recover into a stack buffer; larger ones into the heap.
+                let size = key.size() as usize;
+                let mut stack = [0u8; STACK_BLOCK];
+                let mut heap = Vec::new();
+                let block: &mut [u8] = if size <= STACK_BLOCK {
+                    &mut stack[..size]
+                } else {
+                    heap.resize(size, 0);
+                    &mut heap
+                };
+                let Ok(n) = key.public_decrypt(signature, block, Padding::PKCS1) else {
                     return false;
                 };
                 let recovered = &block[..n];

@@ -42,6 +42,14 @@ impl ScopePath {
     /// assert!(ScopePath::parse("foo").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self, String> {
+        match Self::parse_plain(text) {
+            Some(plain) => Ok(plain),
+            None => Self::parse_full(text),
+        }
+    }
+
+    /// Decodes and normalizes segment by segment.
+    fn parse_full(text: &str) -> Result<Self, String> {
         let rest = text
             .strip_prefix('/')
             .ok_or_else(|| "a path must start with /".to_owned())?;
@@ -59,6 +67,25 @@ impl ScopePath {
         }
         Ok(ScopePath {
             path,
+            dir: text.ends_with('/'),
+        })
+    }
+
+    /// The common case without decoding: printable ASCII, no `%` or `\\`, no empty, `.` or
+    /// `..` segment (a trailing `/` aside), so the text is already normalized. `None` sends
+    /// everything else to the full parser (a test checks both agree).
+    fn parse_plain(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix('/')?;
+        let plain = |b: u8| (0x20..0x7f).contains(&b) && b != b'%' && b != b'\\';
+        if !text.bytes().all(plain) {
+            return None;
+        }
+        let body = rest.strip_suffix('/').unwrap_or(rest);
+        if body.is_empty() || body.split('/').any(|s| matches!(s, "" | "." | "..")) {
+            return None;
+        }
+        Some(ScopePath {
+            path: text[..1 + body.len()].to_owned(),
             dir: text.ends_with('/'),
         })
     }
@@ -236,6 +263,19 @@ mod tests {
             assert_eq!((p.as_str(), p.is_dir()), (path, dir), "{input}");
             assert_eq!(ScopePath::parse(&p.to_string()).unwrap(), p);
         }
+    }
+
+    /// The plain-text shortcut and the full parser agree wherever the shortcut answers.
+    #[test]
+    fn shortcut_agrees_with_the_full_parser() {
+        let mut checked = 0;
+        for text in super::super::sample_paths() {
+            if let Some(plain) = ScopePath::parse_plain(&text) {
+                assert_eq!(ScopePath::parse_full(&text), Ok(plain), "{text}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
     }
 
     #[test]

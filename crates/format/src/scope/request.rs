@@ -24,6 +24,32 @@ impl RequestPath {
     /// assert!(RequestPath::parse("/a\0b").is_err());
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
+        match Self::parse_plain(text) {
+            Some(plain) => Ok(plain),
+            None => Self::parse_full(text),
+        }
+    }
+
+    /// The common case: printable ASCII with no empty, `.` or `..` segment (a trailing `/`
+    /// aside) is already normalized. `None` sends everything else to the full parser (a test
+    /// checks both agree).
+    fn parse_plain(text: &str) -> Option<Self> {
+        let rest = text.strip_prefix('/')?;
+        if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+            return None;
+        }
+        let body = rest.strip_suffix('/').unwrap_or(rest);
+        if body.is_empty() || body.split('/').any(|s| matches!(s, "" | "." | "..")) {
+            return None;
+        }
+        Some(RequestPath {
+            path: text[..1 + body.len()].to_owned(),
+            dir: text.ends_with('/'),
+        })
+    }
+
+    /// Resolves segment by segment.
+    fn parse_full(text: &str) -> Result<Self> {
         let invalid = |reason: &str| FormatError::InvalidRequestPath {
             path: Untrusted::new(text),
             reason: reason.to_owned(),
@@ -31,7 +57,7 @@ impl RequestPath {
         let rest = text
             .strip_prefix('/')
             .ok_or_else(|| invalid("a path must start with /"))?;
-        if text.chars().any(char::is_control) {
+        if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) && text.chars().any(char::is_control) {
             return Err(invalid("path contains NUL or a control character"));
         }
         let mut segments: Vec<&str> = Vec::new();
@@ -126,6 +152,19 @@ impl RequestTarget {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The plain-text shortcut and the full parser agree wherever the shortcut answers.
+    #[test]
+    fn shortcut_agrees_with_the_full_parser() {
+        let mut checked = 0;
+        for text in super::super::sample_paths() {
+            if let Some(plain) = RequestPath::parse_plain(&text) {
+                assert_eq!(RequestPath::parse_full(&text).ok(), Some(plain), "{text}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
 
     #[test]
     fn never_rises_above_root_and_keeps_trailing_slash() {
