@@ -73,10 +73,16 @@ impl Operation {
 
     /// The operations a request for this one needs, all of them: `Write` is `Create` and
     /// `Modify`; every other operation is itself.
-    pub fn parts(&self) -> Vec<Operation> {
+    ///
+    /// ```
+    /// use scitokens_enforce::Operation;
+    /// assert_eq!(Operation::Write.parts(), [Operation::Create, Operation::Modify]);
+    /// assert_eq!(Operation::Read.parts(), [Operation::Read]);
+    /// ```
+    pub fn parts(&self) -> &[Operation] {
         match self {
-            Operation::Write => vec![Operation::Create, Operation::Modify],
-            other => vec![other.clone()],
+            Operation::Write => &[Operation::Create, Operation::Modify],
+            other => std::slice::from_ref(other),
         }
     }
 }
