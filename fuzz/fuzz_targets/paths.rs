@@ -1,7 +1,7 @@
 //! Scope-path and request-path normalization, and `covers`. The input is a scope path and a
 //! request path separated by a newline. Properties: both normalizations are idempotent and
 //! stay under the root with no `..`; a scope covers only itself and what lies below it, on
-//! segment boundaries.
+//! segment boundaries; the plain-text shortcuts give what the full parsers give.
 
 #![no_main]
 
@@ -33,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
     let (scope_text, request_text) = text.split_once('\n').unwrap_or((text, text));
     let scope = ScopePath::parse(scope_text).ok();
     let request = RequestPath::parse(request_text).ok();
+    assert_eq!(scope, ScopePath::parse_without_shortcut(scope_text).ok());
+    assert_eq!(request, RequestPath::parse_without_shortcut(request_text).ok());
     if let Some(scope) = &scope {
         no_dot_segments(scope.as_str());
         let again =

@@ -48,6 +48,14 @@ impl ScopePath {
         }
     }
 
+    /// Fuzzing builds only: the full parser without the shortcut, for the `paths` target to
+    /// check that both agree on every input.
+    #[cfg(fuzzing)]
+    #[doc(hidden)]
+    pub fn parse_without_shortcut(text: &str) -> Result<Self, String> {
+        Self::parse_full(text)
+    }
+
     /// Decodes and normalizes segment by segment.
     fn parse_full(text: &str) -> Result<Self, String> {
         let rest = text
