@@ -668,6 +668,32 @@ fn usage_errors_help_version_completions_man() {
     assert!(stdout.contains("inspect"), "{stdout}");
 }
 
+/// A reader that went away (`scitoken ... | head -c0`) ends the command quietly: exit 0,
+/// nothing on stderr, no panic. The pipe's read end is closed before the command starts, so
+/// its first write fails with EPIPE whatever the timing.
+#[test]
+fn a_closed_pipe_ends_output_quietly() {
+    let env = Env::new();
+    env.keygen("es", "ES256");
+    let token = env.mint("es", &["--aud", AUD, "--scope", "read:/"]);
+    let verify = ["verify", "--jwks", "es.jwks", "--aud", AUD, token.as_str()];
+    let inspect = ["inspect", token.as_str()];
+    for args in [&["completions", "bash"][..], &inspect[..], &verify[..]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        // A plain `std` command: assert_cmd's captures stdout.
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("scitoken"))
+            .current_dir(env.path(""))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}
+
 #[test]
 fn colour_only_when_asked_and_never_with_no_color() {
     let env = Env::new();
