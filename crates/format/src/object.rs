@@ -84,11 +84,15 @@ impl<V: Vocabulary> Object<V> {
         Ok(object)
     }
 
-    /// The object holding the members of `map`, in its order.
+    /// The object holding the members of `map`, in its order. A map's names are distinct, so
+    /// each is appended without a search (linear in the size of the map).
     pub(crate) fn from_map(map: Map<String, Value>) -> Self {
         let mut object = Object::with_capacity(map.len());
         for (name, value) in map {
-            object.insert_owned(name, value);
+            match V::slot(&name) {
+                Some(slot) => object.insert_known(slot, value),
+                None => object.members.push((Cow::Owned(name), value)),
+            }
         }
         object
     }
@@ -116,16 +120,6 @@ impl<V: Vocabulary> Object<V> {
             None => match self.members.iter_mut().find(|(n, _)| n == name) {
                 Some((_, existing)) => *existing = value,
                 None => self.members.push((Cow::Owned(name.to_owned()), value)),
-            },
-        }
-    }
-
-    fn insert_owned(&mut self, name: String, value: Value) {
-        match V::slot(&name) {
-            Some(slot) => self.insert_known(slot, value),
-            None => match self.members.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, existing)) => *existing = value,
-                None => self.members.push((Cow::Owned(name), value)),
             },
         }
     }
