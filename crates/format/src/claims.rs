@@ -350,6 +350,28 @@ mod tests {
         assert_eq!(again, claims);
     }
 
+    /// The slot constants name the right claims, and the vocabulary fits the slot table.
+    #[test]
+    fn slots_match_the_vocabulary() {
+        let vocabulary = ClaimNames::NAMES;
+        assert!(vocabulary.len() <= 16);
+        for (i, name) in vocabulary.iter().enumerate() {
+            assert_eq!(ClaimNames::slot(name), Some(i), "{name} listed once");
+        }
+        for (slot, name) in [
+            (SLOT_ISS, names::ISS),
+            (SLOT_SUB, names::SUB),
+            (SLOT_AUD, names::AUD),
+            (SLOT_EXP, names::EXP),
+            (SLOT_NBF, names::NBF),
+            (SLOT_IAT, names::IAT),
+            (SLOT_JTI, names::JTI),
+            (SLOT_SCOPE, names::SCOPE),
+        ] {
+            assert_eq!(vocabulary[slot], name);
+        }
+    }
+
     #[test]
     fn malformed_is_not_absent() {
         let c = Claims::from_json(br#"{"exp":"1700000000","aud":[],"sub":7,"nbf":-5}"#).unwrap();

@@ -1,7 +1,8 @@
-//! The top-level JSON object of a header or payload: members in token order, duplicate names
-//! refused, and the names every token is asked for found without hashing.
+//! The top-level JSON object of a token's claims: members in token order, duplicate names
+//! refused, and the names every token is asked for found without hashing. (The header reads
+//! its few parameters in place, with the same name reader and duplicate check.)
 //!
-//! A token's header and claims are small objects read a dozen times per verification. A
+//! A token's claims are a small object read a dozen times per verification. A
 //! `serde_json::Map` (an `IndexMap` with SipHash) hashed each name on insert and on every
 //! lookup and allocated every name; measured on the RS256 request path that was about 0.5 µs
 //! of 16 (`docs/performance.md`). Here the well-known names of a [`Vocabulary`] are stored as
