@@ -14,7 +14,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/ours" "$work/cache"
 ln -s "$PWD/target/release/libSciTokens.so" "$work/ours/libSciTokens.so.0"
-gcc -O2 -o "$work/capi_bench" bench/capi_bench.c -lSciTokens -ldl
+gcc -O2 -pthread -o "$work/capi_bench" bench/capi_bench.c -lSciTokens -ldl
 scitoken=target/release/scitoken
 issuer=https://issuer.bench.example
 aud=https://storage.bench.example

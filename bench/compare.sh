@@ -20,7 +20,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/ours" "$work/cache/scitokens" bench/results
 ln -s "$PWD/target/release/libSciTokens.so" "$work/ours/libSciTokens.so.0"
-gcc -O2 -o "$work/capi_bench" bench/capi_bench.c -lSciTokens -ldl
+gcc -O2 -pthread -o "$work/capi_bench" bench/capi_bench.c -lSciTokens -ldl
 scitoken=$PWD/target/release/scitoken
 rust=$PWD/target/release/examples/compare
 python=$PWD/.venv/bin/python
