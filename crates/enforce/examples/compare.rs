@@ -168,14 +168,30 @@ fn threads(args: &[String]) {
     };
     let runs: usize = runs.parse().unwrap();
     let all = Arc::new(tokens(file));
-    let e = enforcer(cache, iss, aud, 0);
-    e.authorize(&all[0], &Operation::Read, "/data/x").unwrap();
+    let hot = Arc::new(vec![all[0].clone(); all.len()]);
+    // New tokens (no token cache); many repeated tokens (all cached); one hot token that every
+    // thread asks about (one cache entry, one `Arc`).
+    for (workload, token_cache, list) in [
+        ("new", 0, Arc::clone(&all)),
+        ("repeated", 10_000, Arc::clone(&all)),
+        ("hot token", 10_000, hot),
+    ] {
+        let e = enforcer(cache, iss, aud, token_cache);
+        for token in list.iter() {
+            e.authorize(token, &Operation::Read, "/data/x").unwrap();
+        }
+        thread_scaling(alg, workload, &e, &list, runs);
+    }
+}
+
+/// 1 and 2 threads sharing `e` over `all`, alternating, paired speedups.
+fn thread_scaling(alg: &str, workload: &str, e: &Enforcer, all: &Arc<Vec<String>>, runs: usize) {
     // Microseconds per request with `n` threads, over `passes` passes of the token list.
     let sample = |n: usize, passes: usize| {
         let start = Instant::now();
         std::thread::scope(|s| {
             for t in 0..n {
-                let (e, all) = (e.clone(), Arc::clone(&all));
+                let (e, all) = (e.clone(), Arc::clone(all));
                 s.spawn(move || {
                     for _ in 0..passes {
                         for token in all.iter().skip(t).step_by(n) {
@@ -197,9 +213,14 @@ fn threads(args: &[String]) {
         two.push(b);
         speedup.push(a / b);
     }
-    print("rust_threads", json!({"alg": alg, "threads": 1}), one);
-    print("rust_threads", json!({"alg": alg, "threads": 2}), two);
-    print("rust_threads_speedup", json!({"alg": alg}), speedup);
+    let detail = |threads: usize| json!({"alg": alg, "workload": workload, "threads": threads});
+    print("rust_threads", detail(1), one);
+    print("rust_threads", detail(2), two);
+    print(
+        "rust_threads_speedup",
+        json!({"alg": alg, "workload": workload}),
+        speedup,
+    );
 }
 
 fn scopes(args: &[String]) {
