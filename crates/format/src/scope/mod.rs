@@ -45,6 +45,28 @@ pub use resource::Resource;
 use crate::error::{FormatError, Result};
 use crate::text::Untrusted;
 
+/// Whether `b` is printable ASCII (space to `~`): text made only of such bytes has no control
+/// character and needs no UTF-8 decoding to be checked.
+fn is_printable_ascii(b: u8) -> bool {
+    (0x20..0x7f).contains(&b)
+}
+
+/// The shortcut shared by scope and request paths: an absolute path whose bytes all pass
+/// `allowed` and that has no empty, `.` or `..` segment (a trailing `/` aside) is already
+/// normalized. Returns it without the trailing `/`, and whether it had one; `None` sends the
+/// path to the full parser.
+fn plain_path(text: &str, allowed: impl Fn(u8) -> bool) -> Option<(&str, bool)> {
+    let rest = text.strip_prefix('/')?;
+    if !text.bytes().all(allowed) {
+        return None;
+    }
+    let body = rest.strip_suffix('/').unwrap_or(rest);
+    if body.is_empty() || body.split('/').any(|s| matches!(s, "" | "." | "..")) {
+        return None;
+    }
+    Some((&text[..1 + body.len()], text.ends_with('/')))
+}
+
 /// One scope entry: an authorization and the resource it applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Scope {
@@ -85,7 +107,7 @@ impl Scope {
         };
         // Printable ASCII (the usual case) has no control character; only other text is
         // decoded to look for one (C1 controls are two bytes in UTF-8).
-        if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        if !text.bytes().all(is_printable_ascii) {
             if let Some(c) = text.chars().find(|c| c.is_control()) {
                 return Err(invalid(format!(
                     "contains control character U+{:04X}",

@@ -83,18 +83,11 @@ impl ScopePath {
     /// `..` segment (a trailing `/` aside), so the text is already normalized. `None` sends
     /// everything else to the full parser (a test checks both agree).
     fn parse_plain(text: &str) -> Option<Self> {
-        let rest = text.strip_prefix('/')?;
-        let plain = |b: u8| (0x20..0x7f).contains(&b) && b != b'%' && b != b'\\';
-        if !text.bytes().all(plain) {
-            return None;
-        }
-        let body = rest.strip_suffix('/').unwrap_or(rest);
-        if body.is_empty() || body.split('/').any(|s| matches!(s, "" | "." | "..")) {
-            return None;
-        }
+        let plain = |b: u8| super::is_printable_ascii(b) && b != b'%' && b != b'\\';
+        let (path, dir) = super::plain_path(text, plain)?;
         Some(ScopePath {
-            path: text[..1 + body.len()].to_owned(),
-            dir: text.ends_with('/'),
+            path: path.to_owned(),
+            dir,
         })
     }
 

@@ -34,17 +34,10 @@ impl RequestPath {
     /// aside) is already normalized. `None` sends everything else to the full parser (a test
     /// checks both agree).
     fn parse_plain(text: &str) -> Option<Self> {
-        let rest = text.strip_prefix('/')?;
-        if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-            return None;
-        }
-        let body = rest.strip_suffix('/').unwrap_or(rest);
-        if body.is_empty() || body.split('/').any(|s| matches!(s, "" | "." | "..")) {
-            return None;
-        }
+        let (path, dir) = super::plain_path(text, super::is_printable_ascii)?;
         Some(RequestPath {
-            path: text[..1 + body.len()].to_owned(),
-            dir: text.ends_with('/'),
+            path: path.to_owned(),
+            dir,
         })
     }
 
@@ -65,7 +58,7 @@ impl RequestPath {
         let rest = text
             .strip_prefix('/')
             .ok_or_else(|| invalid("a path must start with /"))?;
-        if !text.bytes().all(|b| (0x20..0x7f).contains(&b)) && text.chars().any(char::is_control) {
+        if !text.bytes().all(super::is_printable_ascii) && text.chars().any(char::is_control) {
             return Err(invalid("path contains NUL or a control character"));
         }
         let mut segments: Vec<&str> = Vec::new();
