@@ -9,6 +9,7 @@ use scitokens_enforce::{Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::scope::RequestTarget;
 use scitokens_format::{FixedClock, SystemClock};
 use scitokens_keycache::StaticKeys;
+use scitokens_validate::UnknownClaims;
 
 use crate::ffi;
 use crate::profile::CProfile;
@@ -49,6 +50,8 @@ fn make(
         audiences: audiences.to_vec(),
         profiles: Some(profile.accepted()),
         compat_acls: profile == CProfile::Compat,
+        // As scitokens-cpp's enforcer: unknown claims are the Validator API's business.
+        unknown_claims: UnknownClaims::Ignore,
         // Tokens reach the enforcer already verified (scitoken_deserialize); it never looks
         // keys up, so it gets an empty source.
         token_cache_capacity: 0,

@@ -4,7 +4,7 @@ use std::ffi::c_int;
 use std::sync::LazyLock;
 
 use scitokens_format::Profile;
-use scitokens_validate::Validator;
+use scitokens_validate::{UnknownClaims, Validator};
 
 /// The C enum's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +40,8 @@ impl CProfile {
     }
 
     /// The validator `scitoken_deserialize` applies for this profile: any issuer (the
-    /// caller's allow-list is checked before), no audience (the enforcer's business). Built
+    /// caller's allow-list is checked before), no audience (the enforcer's business), unknown
+    /// claims ignored (the Validator API's business, as in scitokens-cpp). Built
     /// once per value, never per token.
     pub(crate) fn deserialize_validator(self) -> Result<&'static Validator, String> {
         static VALIDATORS: LazyLock<[Result<Validator, String>; 5]> = LazyLock::new(|| {
@@ -49,6 +50,7 @@ impl CProfile {
                 Validator::builder()
                     .any_issuer()
                     .skip_audience()
+                    .unknown_claims(UnknownClaims::Ignore)
                     .profiles(profile.accepted())
                     .build()
                     .map_err(|e| e.to_string())

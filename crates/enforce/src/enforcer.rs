@@ -7,7 +7,9 @@ use scitokens_format::{
     names, Clock, Profile, SystemClock, UnverifiedToken, VerifiedToken, DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_keycache::KeySource;
-use scitokens_validate::{ValidationError, Validator, DEFAULT_EXP_LEEWAY_S, DEFAULT_FUTURE_SKEW_S};
+use scitokens_validate::{
+    UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY_S, DEFAULT_FUTURE_SKEW_S,
+};
 
 use crate::error::{EnforceError, Result};
 use crate::grants::{Acl, Decision, Grants};
@@ -27,8 +29,10 @@ pub struct EnforcerConfig {
     pub exp_leeway_s: i64,
     /// Seconds `iat`/`nbf` may be in the future.
     pub future_skew_s: i64,
-    /// ACLs in scitokens-cpp's form (SEMANTICS §8).
+    /// ACLs in scitokens-cpp's form (`docs/semantics.md` §8).
     pub compat_acls: bool,
+    /// Unknown claims in SciTokens 1.0 tokens: refused by default (`docs/semantics.md` §3).
+    pub unknown_claims: UnknownClaims,
     /// Longest token accepted, in bytes.
     pub max_token_len: usize,
     /// Allow `http://` loopback issuers (tests only).
@@ -54,6 +58,7 @@ impl Default for EnforcerConfig {
             exp_leeway_s: DEFAULT_EXP_LEEWAY_S,
             future_skew_s: DEFAULT_FUTURE_SKEW_S,
             compat_acls: false,
+            unknown_claims: UnknownClaims::Refuse,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             allow_http_loopback_issuers: false,
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
@@ -133,7 +138,8 @@ impl Enforcer {
         let mut builder = Validator::builder()
             .exp_leeway(config.exp_leeway_s)
             .future_skew(config.future_skew_s)
-            .allow_http_loopback_issuers(config.allow_http_loopback_issuers);
+            .allow_http_loopback_issuers(config.allow_http_loopback_issuers)
+            .unknown_claims(config.unknown_claims);
         for issuer in config.issuers {
             builder = builder.issuer(issuer);
         }

@@ -15,9 +15,10 @@ const RUNAWAY: Duration = Duration::from_secs(2);
 
 /// Refusals that must come before any key lookup (the cheap checks run first: size, shape,
 /// algorithm, header, issuer).
-const BEFORE_KEY_WORK: [&str; 9] = [
+const BEFORE_KEY_WORK: [&str; 10] = [
     "too_long",
     "segment_count",
+    "empty_segment",
     "base64",
     "json",
     "alg_not_allowed",

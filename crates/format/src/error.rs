@@ -46,6 +46,14 @@ pub enum FormatError {
         /// How many segments were found.
         found: usize,
     },
+    /// A segment is empty: a stray `.` at either end or two dots in a row.
+    #[error("token segment {position} of {found} is empty (a stray '.'); a compact JWS is 3 non-empty segments")]
+    EmptySegment {
+        /// Which segment is empty, counting from 1.
+        position: usize,
+        /// How many dot-separated segments the input has.
+        found: usize,
+    },
     /// A four-segment "token with key" (an old SciTokens form) is not supported.
     #[error("token has 4 segments (a token with an embedded key), which is not supported")]
     TokenWithKey,
@@ -207,6 +215,7 @@ impl FormatError {
         match self {
             FormatError::TooLong { .. } => "too_long",
             FormatError::SegmentCount { .. } => "segment_count",
+            FormatError::EmptySegment { .. } => "empty_segment",
             FormatError::TokenWithKey => "token_with_key",
             FormatError::Base64 { .. } => "base64",
             FormatError::Json { .. } => "json",

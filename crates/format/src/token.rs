@@ -52,22 +52,12 @@ impl UnverifiedToken {
         }
         let mut parts = token.splitn(6, '.');
         let segments: [&str; 3] = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some(h), Some(p), Some(s), None) => [h, p, s],
-            (Some(_), Some(_), Some(_), Some(_)) => {
-                let found = 4 + parts.count();
-                return Err(if found == 4 {
-                    FormatError::TokenWithKey
-                } else {
-                    FormatError::SegmentCount {
-                        found: token.split('.').count(),
-                    }
-                });
+            (Some(h), Some(p), Some(s), None)
+                if !h.is_empty() && !p.is_empty() && !s.is_empty() =>
+            {
+                [h, p, s]
             }
-            _ => {
-                return Err(FormatError::SegmentCount {
-                    found: token.split('.').count(),
-                })
-            }
+            _ => return Err(segment_error(token)),
         };
         let [header_b64, payload_b64, signature_b64] = segments;
         let header_json =
@@ -178,6 +168,24 @@ impl VerifiedToken {
     }
 }
 
+/// Why `token` is not three non-empty segments: the first empty one, else the count. Only
+/// called on the error path, so it may walk the input again.
+fn segment_error(token: &str) -> FormatError {
+    let found = token.split('.').count();
+    if found > 1 {
+        if let Some(position) = token.split('.').position(str::is_empty) {
+            return FormatError::EmptySegment {
+                position: position + 1,
+                found,
+            };
+        }
+    }
+    match found {
+        4 => FormatError::TokenWithKey,
+        found => FormatError::SegmentCount { found },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +204,28 @@ mod tests {
             UnverifiedToken::parse("").unwrap_err().kind(),
             "segment_count"
         );
+    }
+
+    #[test]
+    fn a_stray_dot_is_an_empty_segment_not_a_token_with_key() {
+        for (input, position, found) in [
+            (".h.p.s", 1, 4),
+            ("h.p.s.", 4, 4),
+            ("h..s", 2, 3),
+            ("h.p.", 3, 3),
+            ("..", 1, 3),
+        ] {
+            let err = UnverifiedToken::parse(input).unwrap_err();
+            assert_eq!(err.kind(), "empty_segment", "{input}");
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "token segment {position} of {found} is empty (a stray '.'); \
+                     a compact JWS is 3 non-empty segments"
+                ),
+                "{input}"
+            );
+        }
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! The key cache: memory first, then the SQLite file, then the network.
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 
+use lru::LruCache;
 use scitokens_format::{Clock, KeySet, SystemClock, Untrusted};
 use serde_json::{Map, Value};
 
-use crate::config::KeyCacheConfig;
+use crate::config::{KeyCacheConfig, MAX_ISSUER_LEN};
 use crate::discovery::Discovery;
 use crate::error::{KeyCacheError, Result};
 use crate::metrics::Counters;
@@ -29,7 +31,10 @@ use crate::store::Store;
 /// - expired or absent: read the file (another process may have fetched), else fetch; one
 ///   fetch per issuer at a time, concurrent misses wait for it;
 /// - a failed fetch with no usable keys is remembered for `failure_retry_s` and reported;
-/// - an unknown `kid` forces at most one refresh per issuer per `unknown_kid_refresh_s`.
+/// - an unknown `kid` forces at most one refresh per issuer per `unknown_kid_refresh_s`;
+/// - memory is bounded: at most `max_issuers` issuers' keys and state (least recently used
+///   out), issuers longer than [`MAX_ISSUER_LEN`] refused before any state exists, and at most
+///   `new_issuer_fetches_per_minute` fetches for issuers never seen before.
 #[derive(Clone)]
 pub struct KeyCache {
     inner: Arc<Inner>,
@@ -41,8 +46,16 @@ pub(crate) struct Inner {
     store: Store,
     discovery: Discovery,
     entries: RwLock<HashMap<String, Arc<Entry>>>,
-    issuers: Mutex<HashMap<String, Arc<IssuerState>>>,
+    issuers: Mutex<LruCache<String, Arc<IssuerState>>>,
+    new_issuer_fetches: Mutex<Window>,
     background: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Fetches for never-seen issuers in the current minute.
+#[derive(Default)]
+struct Window {
+    minute: i64,
+    count: u32,
 }
 
 /// Keys held in memory for one issuer.
@@ -108,6 +121,7 @@ impl KeyCache {
             Err(e) => return Err(e),
         };
         let discovery = Discovery::new(&config)?;
+        let max_issuers = NonZeroUsize::new(config.max_issuers).unwrap_or(NonZeroUsize::MIN);
         Ok(KeyCache {
             inner: Arc::new(Inner {
                 config,
@@ -115,7 +129,8 @@ impl KeyCache {
                 store,
                 discovery,
                 entries: RwLock::new(HashMap::new()),
-                issuers: Mutex::new(HashMap::new()),
+                issuers: Mutex::new(LruCache::new(max_issuers)),
+                new_issuer_fetches: Mutex::new(Window::default()),
                 background: Mutex::new(Vec::new()),
             }),
         })
@@ -162,6 +177,7 @@ impl KeyCache {
     /// Stores an issuer's keys from a JWKS document, as if just fetched (the admin "add").
     /// The document must hold at least one usable key.
     pub fn set_jwks(&self, issuer: &str, jwks: &[u8]) -> Result<Arc<KeySet>> {
+        check_length(issuer)?;
         let map = scitokens_format::parse_json_object(jwks)
             .map_err(|reason| scitokens_format::FormatError::InvalidKeySet { reason })?;
         let keys = usable(issuer, KeySet::from_map(&map)?)?;
@@ -208,11 +224,11 @@ impl KeyCache {
     /// and unknown-kid refreshes, loads from the file) as a JSON object keyed by issuer.
     pub fn metrics(&self) -> Value {
         let issuers = lock(&self.inner.issuers);
+        let mut named: Vec<(&String, &Arc<IssuerState>)> = issuers.iter().collect();
+        named.sort_by(|a, b| a.0.cmp(b.0));
         let mut out = Map::new();
-        let mut names: Vec<&String> = issuers.keys().collect();
-        names.sort();
-        for name in names {
-            out.insert(name.clone(), issuers[name].counters.to_json());
+        for (name, state) in named {
+            out.insert(name.clone(), state.counters.to_json());
         }
         Value::Object(out)
     }
@@ -248,20 +264,60 @@ impl KeySource for KeyCache {
                 self.inner
                     .with_kid(issuer, kid, Arc::clone(&entry.keys), now)
             }
-            _ => self.inner.load(issuer, kid, now),
+            _ => {
+                check_length(issuer)?;
+                self.inner.load(issuer, kid, now)
+            }
         }
     }
 }
 
+/// Refuses an absurdly long issuer before any state is created for it.
+fn check_length(issuer: &str) -> Result<()> {
+    if issuer.len() > MAX_ISSUER_LEN {
+        return Err(KeyCacheError::InvalidIssuer {
+            issuer: Untrusted::new(issuer),
+            reason: format!(
+                "{} bytes long, over the limit of {MAX_ISSUER_LEN}",
+                issuer.len()
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl Inner {
+    /// The issuer's state, created if absent; the least recently used issuer's state is
+    /// dropped when the table is full (a fetch under way keeps its own `Arc`).
     pub(crate) fn state(&self, issuer: &str) -> Arc<IssuerState> {
         let mut issuers = lock(&self.issuers);
         if let Some(state) = issuers.get(issuer) {
             return Arc::clone(state);
         }
         let state = Arc::new(IssuerState::default());
-        issuers.insert(issuer.to_owned(), Arc::clone(&state));
+        issuers.put(issuer.to_owned(), Arc::clone(&state));
         state
+    }
+
+    /// Counts a fetch for an issuer never seen before against the per-minute budget.
+    fn admit_new_issuer(&self, issuer: &str, state: &IssuerState, now: i64) -> Result<()> {
+        if state.counters.attempted() {
+            return Ok(());
+        }
+        let mut window = lock(&self.new_issuer_fetches);
+        let minute = now.div_euclid(60);
+        if window.minute != minute {
+            *window = Window { minute, count: 0 };
+        }
+        let limit = self.config.new_issuer_fetches_per_minute;
+        if window.count >= limit {
+            return Err(KeyCacheError::FetchRateLimited {
+                issuer: Untrusted::new(issuer),
+                per_minute: limit,
+            });
+        }
+        window.count += 1;
+        Ok(())
     }
 
     /// Refuses issuers off the fetch allow-list and URLs we never fetch from.
@@ -376,6 +432,7 @@ impl Inner {
                 });
             }
         }
+        self.admit_new_issuer(issuer, &state, now)?;
         let fetched = self.fetch_and_save(issuer, &state, false, now);
         drop(fetch);
         match fetched {
@@ -427,22 +484,32 @@ impl Inner {
         }
     }
 
+    /// Puts keys in memory. When `max_issuers` issuers already have keys, the one due for a
+    /// refresh soonest makes room (it is read back from the file if asked for again).
     fn install(&self, issuer: &str, keys: Arc<KeySet>, expires: i64, next_update: i64) {
-        self.entries
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(
-                issuer.to_owned(),
-                Arc::new(Entry {
-                    keys,
-                    expires,
-                    next_update,
-                }),
-            );
+        let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= self.config.max_issuers && !entries.contains_key(issuer) {
+            let oldest = entries
+                .iter()
+                .min_by_key(|(_, entry)| entry.next_update)
+                .map(|(name, _)| name.clone());
+            if let Some(oldest) = oldest {
+                entries.remove(&oldest);
+            }
+        }
+        entries.insert(
+            issuer.to_owned(),
+            Arc::new(Entry {
+                keys,
+                expires,
+                next_update,
+            }),
+        );
     }
 
     /// Fetches now, holding the issuer's fetch lock.
     pub(crate) fn refresh(&self, issuer: &str, admin: bool) -> Result<Arc<KeySet>> {
+        check_length(issuer)?;
         self.discovery_allowed(issuer)?;
         let state = self.state(issuer);
         let _fetch = lock(&state.fetch);

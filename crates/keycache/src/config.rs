@@ -26,6 +26,15 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 pub const DEFAULT_ADMIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest discovery or JWKS response read.
 pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 1 << 20;
+/// Issuers the cache keeps state for in memory (keys, counters, failures), least recently
+/// used first out: a flood of made-up issuers cannot grow memory without bound.
+pub const DEFAULT_MAX_ISSUERS: usize = 1_000;
+/// Fetches for issuers the cache has never seen, at most, per minute (the rest are refused
+/// without touching the network until the minute ends).
+pub const DEFAULT_NEW_ISSUER_FETCHES_PER_MINUTE: u32 = 60;
+/// Longest issuer the cache will look up, in bytes; longer ones are refused before any state
+/// is created (real issuer URLs are well under 200 bytes).
+pub const MAX_ISSUER_LEN: usize = 1_024;
 /// The cache file's name inside `CACHE_HOME/scitokens/`, shared with scitokens-cpp.
 pub const CACHE_FILE_NAME: &str = "scitokens_cpp.sqllite";
 
@@ -80,6 +89,11 @@ pub struct KeyCacheConfig {
     /// Allow `http://` issuers and `jwks_uri`s on loopback addresses (127.0.0.0/8, `[::1]`,
     /// `localhost`). For tests only; never set it in production.
     pub allow_http_loopback: bool,
+    /// Issuers kept in memory (keys, counters, failure state), least recently used out.
+    pub max_issuers: usize,
+    /// Fetches per minute for issuers the cache has never seen (no cached keys, no earlier
+    /// attempt); past it, [`KeyCacheError::FetchRateLimited`] without touching the network.
+    pub new_issuer_fetches_per_minute: u32,
     /// Never touch the network: keys come from memory and the cache file only (stale keys are
     /// still used until they expire, without a refresh); anything else is
     /// [`KeyCacheError::Offline`]. `scitoken verify --offline` sets it.
@@ -103,6 +117,8 @@ impl Default for KeyCacheConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             fetch_allow_list: None,
             allow_http_loopback: false,
+            max_issuers: DEFAULT_MAX_ISSUERS,
+            new_issuer_fetches_per_minute: DEFAULT_NEW_ISSUER_FETCHES_PER_MINUTE,
             offline: false,
         }
     }
@@ -205,6 +221,9 @@ impl KeyCacheConfig {
                 &self.unknown_kid_refresh_s.to_string(),
                 "must not be negative",
             ));
+        }
+        if self.max_issuers == 0 {
+            return Err(invalid("max_issuers", "0", "must be positive"));
         }
         if self.refresh_interval_ms == 0 {
             return Err(invalid("refresh_interval_ms", "0", "must be positive"));

@@ -57,7 +57,7 @@ pub enum KeyCacheError {
     },
     /// The last fetch for an issuer with no usable cached keys failed; it is not retried
     /// before the back-off ends (negative cache).
-    #[error("key fetch for {issuer} failed {ago_s} s ago: {reason}; next try in {retry_in_s} s")]
+    #[error("key fetch for {issuer} failed {ago_s} s ago: {reason}; next try in {retry_in_s} s (negative cache)")]
     FetchFailed {
         /// The issuer.
         issuer: Untrusted,
@@ -67,6 +67,14 @@ pub enum KeyCacheError {
         reason: String,
         /// Seconds until the next attempt.
         retry_in_s: i64,
+    },
+    /// Too many issuers never seen before asked for keys this minute; nothing was fetched.
+    #[error("key fetch for {issuer} refused: over {per_minute} fetches per minute for new issuers; retry later")]
+    FetchRateLimited {
+        /// The issuer.
+        issuer: Untrusted,
+        /// The limit in force.
+        per_minute: u32,
     },
     /// The issuer's current key set has no key with this `kid`, even after a refresh.
     #[error("kid {kid} not published by {issuer}")]
@@ -118,6 +126,7 @@ impl KeyCacheError {
             KeyCacheError::Http { .. } => "http",
             KeyCacheError::Metadata { .. } => "metadata",
             KeyCacheError::FetchFailed { .. } => "fetch_failed",
+            KeyCacheError::FetchRateLimited { .. } => "fetch_rate_limited",
             KeyCacheError::UnknownKid { .. } => "unknown_kid",
             KeyCacheError::Storage { .. } => "storage",
             KeyCacheError::Config { .. } => "config",

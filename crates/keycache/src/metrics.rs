@@ -21,6 +21,12 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Whether a fetch was ever tried for this issuer (by this state).
+    pub(crate) fn attempted(&self) -> bool {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        get(&self.fetch_ok) + get(&self.fetch_failed) > 0
+    }
+
     pub(crate) fn to_json(&self) -> Value {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         json!({

@@ -114,7 +114,7 @@ fn failures_for_absent_issuers_are_remembered() {
     assert_eq!(
         second,
         format!(
-            "key fetch for \"{url}\" failed 20 s ago: fetching \"{url}/jwks\": HTTP status 404; next try in 40 s"
+            "key fetch for \"{url}\" failed 20 s ago: fetching \"{url}/jwks\": HTTP status 404; next try in 40 s (negative cache)"
         )
     );
     assert_eq!(s.jwks_hits(), 1, "negative cache: no fetch");
@@ -124,6 +124,88 @@ fn failures_for_absent_issuers_are_remembered() {
     s.server.set_jwks(&key_set(&[&s.key]));
     cache.keys(&url, None).unwrap();
     assert_eq!(s.jwks_hits(), 2);
+}
+
+#[test]
+fn floods_of_made_up_issuers_are_bounded_in_memory_and_in_fetches() {
+    let s = Setup::new("flood");
+    let cache = s.cache_with(KeyCacheConfig {
+        max_issuers: 10,
+        new_issuer_fetches_per_minute: 3,
+        ..s.config()
+    });
+    let url = s.server.url();
+    cache.keys(&url, None).unwrap();
+    s.clock.advance(60); // that fetch counted in the previous minute's budget
+    let before = s.server.total_hits();
+    let mut kinds = Vec::new();
+    for i in 0..100 {
+        let err = cache.keys(&format!("{url}/made-up-{i}"), None).unwrap_err();
+        kinds.push(err.kind());
+    }
+    assert!(kinds[..3].iter().all(|k| *k == "fetch_failed"), "{kinds:?}");
+    assert!(
+        kinds[3..].iter().all(|k| *k == "fetch_rate_limited"),
+        "{kinds:?}"
+    );
+    let hits = s.server.total_hits() - before;
+    assert!(
+        (3..=6).contains(&hits),
+        "3 discoveries (and fallbacks), not 100: {hits}"
+    );
+    assert_eq!(
+        cache.metrics().as_object().unwrap().len(),
+        10,
+        "LRU-bounded state"
+    );
+    let limited = cache
+        .keys(&format!("{url}/made-up-100"), None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        limited.contains("over 3 fetches per minute for new issuers"),
+        "{limited}"
+    );
+
+    // The issuer with keys is served from memory throughout.
+    cache.keys(&url, None).unwrap();
+    // A new minute, a new budget.
+    s.clock.advance(60);
+    assert_eq!(
+        cache
+            .keys(&format!("{url}/made-up-101"), None)
+            .unwrap_err()
+            .kind(),
+        "fetch_failed"
+    );
+
+    // Absurdly long issuers are refused before any state exists for them.
+    let long = format!("{url}/{}", "x".repeat(scitokens_keycache::MAX_ISSUER_LEN));
+    let err = cache.keys(&long, None).unwrap_err();
+    assert_eq!(err.kind(), "invalid_issuer");
+    assert!(err.to_string().contains("over the limit of 1024"), "{err}");
+    assert!(!cache.metrics().as_object().unwrap().contains_key(&long));
+}
+
+#[test]
+fn keys_of_more_issuers_than_memory_holds_are_read_back_from_the_file() {
+    let s = Setup::new("many-issuers");
+    let cache = s.cache_with(KeyCacheConfig {
+        max_issuers: 4,
+        ..s.config()
+    });
+    let jwks = key_set(&[&s.key]);
+    let issuers: Vec<String> = (0..12)
+        .map(|i| format!("https://issuer-{i}.example"))
+        .collect();
+    for issuer in &issuers {
+        cache.set_jwks(issuer, jwks.as_bytes()).unwrap();
+    }
+    for issuer in &issuers {
+        assert_eq!(cache.keys(issuer, None).unwrap().len(), 1, "{issuer}");
+    }
+    assert_eq!(s.server.total_hits(), 0, "all from memory or the file");
+    assert!(cache.metrics().as_object().unwrap().len() <= 4);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use scitokens_format::{is_loopback_http, names, Audience, Claims, Header, Profil
 use crate::check::ClaimCheck;
 use crate::error::{Result, ValidationError};
 
-/// How far `exp` may be in the past by default (SEMANTICS §4: as the incumbents, none).
+/// How far `exp` may be in the past by default (`docs/semantics.md` §4: as the incumbents, none).
 pub const DEFAULT_EXP_LEEWAY_S: i64 = 0;
 /// How far `iat` and `nbf` may be in the future by default (SEMANTICS §4).
 pub const DEFAULT_FUTURE_SKEW_S: i64 = 60;
@@ -37,6 +37,17 @@ const KNOWN_CLAIMS: [&str; 10] = [
     names::OPT,
 ];
 
+/// What a validator does with a claim it has no rule or callback for, in a SciTokens 1.0
+/// token (`docs/semantics.md` §3). Newer profiles ignore unknown claims either way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnknownClaims {
+    /// Refuse the token: the SciTokens 1.0 rule, and the default.
+    #[default]
+    Refuse,
+    /// Ignore them: scitokens-cpp's deserialize and enforcer, which the C ABI reproduces.
+    Ignore,
+}
+
 /// Builds a [`Validator`].
 #[derive(Clone, Default)]
 pub struct ValidatorBuilder {
@@ -50,6 +61,7 @@ pub struct ValidatorBuilder {
     critical: BTreeSet<String>,
     any_issuer: bool,
     skip_audience: bool,
+    unknown_claims: UnknownClaims,
 }
 
 /// Checks a token's claims: issuer, time, audience, profile, and registered callbacks.
@@ -85,6 +97,7 @@ pub struct Validator {
     critical: BTreeSet<String>,
     any_issuer: bool,
     skip_audience: bool,
+    unknown_claims: UnknownClaims,
 }
 
 impl fmt::Debug for Validator {
@@ -99,6 +112,7 @@ impl fmt::Debug for Validator {
             .field("critical", &self.critical)
             .field("any_issuer", &self.any_issuer)
             .field("skip_audience", &self.skip_audience)
+            .field("unknown_claims", &self.unknown_claims)
             .finish()
     }
 }
@@ -173,6 +187,13 @@ impl ValidatorBuilder {
         self
     }
 
+    /// What to do with unknown claims in SciTokens 1.0 tokens (default
+    /// [`UnknownClaims::Refuse`]).
+    pub fn unknown_claims(mut self, policy: UnknownClaims) -> Self {
+        self.unknown_claims = policy;
+        self
+    }
+
     /// Checks the configuration and builds the validator.
     pub fn build(self) -> Result<Validator> {
         let config = |reason: String| ValidationError::Config { reason };
@@ -218,6 +239,7 @@ impl ValidatorBuilder {
             critical: self.critical,
             any_issuer: self.any_issuer,
             skip_audience: self.skip_audience,
+            unknown_claims: self.unknown_claims,
         })
     }
 }
@@ -293,7 +315,7 @@ impl Validator {
                 }
             }
         }
-        if profile == Profile::SciTokens1 {
+        if profile == Profile::SciTokens1 && self.unknown_claims == UnknownClaims::Refuse {
             if let Some((name, _)) = claims
                 .iter()
                 .find(|(name, _)| !KNOWN_CLAIMS.contains(name) && !self.checks.contains_key(*name))
@@ -342,11 +364,13 @@ impl Validator {
         }
     }
 
-    /// SEMANTICS §5. A SciTokens 1.0 token without `aud` is not audience-restricted and is
-    /// accepted (aud is optional in 1.0); see `docs/profiles.md`.
+    /// `docs/semantics.md` §5. `aud` is required in every profile as soon as the service
+    /// names an audience; only with none configured may a SciTokens 1.0 token omit it.
     fn check_audience(&self, profile: Profile, claims: &Claims) -> Result<()> {
         let aud: Option<Audience> = match profile {
-            Profile::SciTokens1 => claims.aud().optional(names::AUD)?,
+            Profile::SciTokens1 if self.audiences.is_empty() => {
+                claims.aud().optional(names::AUD)?
+            }
             _ => Some(claims.aud().require(names::AUD)?),
         };
         let Some(aud) = aud else { return Ok(()) };

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 use scitokens_format::{Claims, Header, Profile};
-use scitokens_validate::{Validator, ValidatorBuilder};
+use scitokens_validate::{UnknownClaims, Validator, ValidatorBuilder};
 use serde_json::{json, Value};
 
 const ISS: &str = "https://issuer.example";
@@ -208,13 +208,12 @@ fn audience_rules_in_every_profile() {
         kind_of(&v, Profile::AccessToken, json!({"aud": WLCG_ANY})),
         "wrong_audience"
     );
-    // aud required but in SciTokens 1.0.
-    assert_eq!(
-        kind_of(&v, Profile::SciTokens1, json!({"aud": null})),
-        "ok:scitokens1"
-    );
-    for p in [Profile::SciTokens2, Profile::Wlcg, Profile::AccessToken] {
-        assert_eq!(kind_of(&v, p, json!({"aud": null})), "missing_claim");
+    // With an audience configured, aud is required in every profile, SciTokens 1.0 included
+    // (semantics.md §5): an unbound token must not pass where the service names itself.
+    for p in Profile::ALL {
+        assert_eq!(kind_of(&v, p, json!({"aud": null})), "missing_claim", "{p}");
+        let (_, msg) = outcome(&v, p, json!({"aud": null}), NOW).unwrap_err();
+        assert_eq!(msg, "missing claim \"aud\"");
     }
     let (_, msg) = outcome(&v, Profile::Wlcg, json!({"aud": ["x", "y"]}), NOW).unwrap_err();
     assert_eq!(
@@ -327,6 +326,24 @@ fn scitokens1_refuses_unknown_claims_unless_a_callback_accepts_them() {
     assert_eq!(
         kind_of(&v, Profile::SciTokens1, json!({"opt": {"x": 1}})),
         "ok:scitokens1"
+    );
+    // scitokens-cpp's deserialize and enforcer ignore them (the C ABI asks for that).
+    let lenient = base()
+        .unknown_claims(UnknownClaims::Ignore)
+        .build()
+        .unwrap();
+    assert_eq!(
+        kind_of(&lenient, Profile::SciTokens1, json!({"group": "cms"})),
+        "ok:scitokens1"
+    );
+    // Other rules still hold.
+    assert_eq!(
+        kind_of(
+            &lenient,
+            Profile::SciTokens1,
+            json!({"group": "cms", "sub": 7})
+        ),
+        "malformed_claim"
     );
 }
 
