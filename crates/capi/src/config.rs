@@ -21,21 +21,28 @@ pub extern "C" fn scitoken_config_set_int(
             return Err(format!("{key} must not be negative, not {value}"));
         }
         let mut g = state::global();
+        let mut config = g.config.clone();
         match key {
-            "keycache.update_interval_s" => g.config.update_interval_s = i64::from(value),
-            "keycache.expiration_interval_s" => g.config.expiration_interval_s = i64::from(value),
+            "keycache.update_interval_s" => config.update_interval_s = i64::from(value),
+            "keycache.expiration_interval_s" => config.expiration_interval_s = i64::from(value),
             "keycache.refresh_interval_ms" => {
-                g.config.refresh_interval_ms = u64::from(value.unsigned_abs())
+                config.refresh_interval_ms = u64::from(value.unsigned_abs())
             }
             "keycache.refresh_threshold_ms" => {
-                g.config.refresh_threshold_ms = u64::from(value.unsigned_abs())
+                config.refresh_threshold_ms = u64::from(value.unsigned_abs())
             }
+            "keycache.allow_in_memory" => config.allow_in_memory = value != 0,
             "monitoring.file_interval_s" => {
                 g.monitoring_interval_s = i64::from(value);
                 return Ok(0);
             }
             other => return Err(format!("unknown integer configuration key {other}")),
         }
+        // Nothing is stored that would leave the key cache unusable.
+        state::effective(&config)
+            .check()
+            .map_err(|e| format!("{key} = {value} refused: {e}"))?;
+        g.config = config;
         g.reconfigured();
         Ok(0)
     })
@@ -68,6 +75,7 @@ pub extern "C" fn scitoken_config_get_int(key: *const c_char, err_msg: *mut *mut
             "keycache.refresh_threshold_ms" => {
                 clamp(i64::try_from(g.config.refresh_threshold_ms).unwrap_or(i64::MAX))
             }
+            "keycache.allow_in_memory" => c_int::from(g.config.allow_in_memory),
             "monitoring.file_interval_s" => clamp(g.monitoring_interval_s),
             other => return Err(format!("unknown integer configuration key {other}")),
         })
@@ -87,12 +95,25 @@ pub extern "C" fn scitoken_config_set_str(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let key = ffi::required(key, "key")?;
-        let value = ffi::required(value, "value")?;
+        // NULL means "" (unset), as in scitokens-cpp.
+        let value = ffi::str_arg(value, "value")?.unwrap_or_default();
         let path = (!value.is_empty()).then(|| PathBuf::from(value));
         let mut g = state::global();
         match key {
             "keycache.cache_home" => {
                 g.config.location = path.map_or(CacheLocation::Default, CacheLocation::CacheHome);
+            }
+            "keycache.allow_in_memory" => {
+                g.config.allow_in_memory = match value.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" | "" => false,
+                    _ => {
+                        return Err(format!(
+                            "keycache.allow_in_memory must be true or false, not {}",
+                            scitokens_format::Untrusted::new(value)
+                        ))
+                    }
+                };
             }
             "tls.ca_file" => g.config.tls_ca_file = path,
             "monitoring.file" => {
@@ -120,6 +141,7 @@ pub extern "C" fn scitoken_config_get_str(
                 CacheLocation::CacheHome(dir) => dir.display().to_string(),
                 _ => String::new(),
             },
+            "keycache.allow_in_memory" => g.config.allow_in_memory.to_string(),
             "tls.ca_file" => g
                 .config
                 .tls_ca_file

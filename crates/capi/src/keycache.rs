@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::ffi;
 use crate::state;
 
-const EMPTY_JWKS: &str = r#"{"keys":[]}"#;
+const EMPTY_JWKS: &str = r#"{"keys": []}"#;
 
 fn issuer_arg<'a>(issuer: *const c_char) -> Result<&'a str, String> {
     ffi::required(issuer, "issuer")

@@ -4,19 +4,22 @@
 //! live here, behind one lock, and nowhere else.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Instant;
 
+use lru::LruCache;
 use scitokens_format::{Clock, SystemClock};
 use scitokens_keycache::{KeyCache, KeyCacheConfig, Refresher};
 use serde_json::{json, Map, Value};
 
 /// Most issuers tracked under `failed_issuer_lookups` (scitokens-cpp's bound).
 const MAX_FAILED_ISSUERS: usize = 100;
-/// Most issuers with validation counters: `iss` is read before the signature is checked, so
-/// without a bound anyone could grow the map with made-up issuers.
-const MAX_MONITORED_ISSUERS: usize = 1000;
+/// Most issuers with validation counters, and most issuers in the monitoring document:
+/// `iss` is read before the signature is checked, so without a bound anyone could grow the
+/// map with made-up issuers. The least recently seen issuer makes room.
+const MAX_MONITORED_ISSUERS: NonZeroUsize = NonZeroUsize::new(1000).expect("non-zero");
 /// Default seconds between monitoring file writes.
 const DEFAULT_MONITORING_INTERVAL_S: i64 = 60;
 
@@ -42,10 +45,18 @@ pub(crate) struct IssuerStats {
     async_total_time_s: f64,
 }
 
-#[derive(Default)]
 pub(crate) struct Monitoring {
-    issuers: BTreeMap<String, IssuerStats>,
+    issuers: LruCache<String, IssuerStats>,
     failed_issuers: BTreeMap<String, (u64, f64)>,
+}
+
+impl Default for Monitoring {
+    fn default() -> Self {
+        Monitoring {
+            issuers: LruCache::new(MAX_MONITORED_ISSUERS),
+            failed_issuers: BTreeMap::new(),
+        }
+    }
 }
 
 static GLOBAL: LazyLock<Mutex<Global>> = LazyLock::new(|| {
@@ -90,7 +101,7 @@ impl Global {
         if let Some(cache) = &self.cache {
             return Ok(cache.clone());
         }
-        let cache = KeyCache::open(self.config.clone()).map_err(|e| e.to_string())?;
+        let cache = KeyCache::open(effective(&self.config)).map_err(|e| e.to_string())?;
         self.cache = Some(cache.clone());
         Ok(cache)
     }
@@ -102,6 +113,16 @@ impl Global {
             // Restarted on the new cache at the next keycache_set_background_refresh.
             log::info!("configuration changed: background key refresh stopped");
         }
+    }
+}
+
+/// The configuration the key cache is opened with. C sets one value at a time and
+/// scitokens-cpp relates none of them, so an update interval longer than the expiration
+/// interval means "refresh when the keys expire" rather than a configuration error.
+pub(crate) fn effective(config: &KeyCacheConfig) -> KeyCacheConfig {
+    KeyCacheConfig {
+        update_interval_s: config.update_interval_s.min(config.expiration_interval_s),
+        ..config.clone()
     }
 }
 
@@ -137,15 +158,12 @@ pub(crate) fn record(issuer: Option<&str>, started: Instant, asynchronous: bool,
         }
     }
     // Look up before inserting: the issuer's name is copied once, not on every token.
-    if !g.monitoring.issuers.contains_key(issuer)
-        && g.monitoring.issuers.len() < MAX_MONITORED_ISSUERS
-    {
+    if !g.monitoring.issuers.contains(issuer) {
         g.monitoring
             .issuers
-            .insert(issuer.to_owned(), Default::default());
+            .put(issuer.to_owned(), IssuerStats::default());
     }
     let Some(stats) = g.monitoring.issuers.get_mut(issuer) else {
-        g.write_monitoring_file_if_due();
         return;
     };
     if asynchronous {
@@ -176,14 +194,27 @@ impl Global {
             .map(KeyCache::metrics)
             .unwrap_or(Value::Null);
         let mut issuers = Map::new();
-        let mut names: Vec<String> = self.monitoring.issuers.keys().cloned().collect();
+        // Issuers with validations first, then those the key cache alone knows, up to the
+        // bound: the document stays small whatever the traffic.
+        let mut names: Vec<String> = self
+            .monitoring
+            .issuers
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect();
         if let Value::Object(metrics) = &key_metrics {
-            names.extend(metrics.keys().cloned());
+            for name in metrics.keys() {
+                if names.len() >= MAX_MONITORED_ISSUERS.get() {
+                    break;
+                }
+                if !self.monitoring.issuers.contains(name) {
+                    names.push(name.clone());
+                }
+            }
         }
         names.sort();
-        names.dedup();
         for name in names {
-            let s = self.monitoring.issuers.get(&name);
+            let s = self.monitoring.issuers.peek(&name);
             let m = key_metrics.get(&name);
             let counter = |key: &str| {
                 m.and_then(|m| m.get(key))
@@ -206,6 +237,9 @@ impl Global {
                     "successful_key_lookups": counter("fetch_ok"),
                     "failed_key_lookups": counter("fetch_failed"),
                     "background_refreshes": counter("background_refreshes"),
+                    "background_successful_refreshes": counter("background_ok"),
+                    "background_failed_refreshes": counter("background_failed"),
+                    "expired_keys": counter("expired_keys"),
                     "unknown_kid_refreshes": counter("unknown_kid_refreshes"),
                     "stale_key_uses": counter("stale_used"),
                     "negative_cache_hits": counter("negative_cache_hits"),
@@ -262,7 +296,7 @@ mod tests {
     #[test]
     fn made_up_issuers_do_not_grow_the_counters_without_bound() {
         let started = Instant::now();
-        for i in 0..MAX_MONITORED_ISSUERS + 50 {
+        for i in 0..MAX_MONITORED_ISSUERS.get() + 50 {
             let issuer = format!("https://made-up-{i}.example");
             record(Some(&issuer), started, false, Outcome::Invalid);
             record(Some(&issuer), started, false, Outcome::NoKeys);
@@ -274,13 +308,25 @@ mod tests {
             Outcome::Valid,
         );
         let mut g = global();
-        assert_eq!(g.monitoring.issuers.len(), MAX_MONITORED_ISSUERS);
+        assert_eq!(g.monitoring.issuers.len(), MAX_MONITORED_ISSUERS.get());
         assert_eq!(g.monitoring.failed_issuers.len(), MAX_FAILED_ISSUERS);
-        let first = &g.monitoring.issuers["https://made-up-0.example"];
+        // The least recently seen issuers made room; the one seen last is there afresh.
+        assert!(g
+            .monitoring
+            .issuers
+            .peek("https://made-up-1.example")
+            .is_none());
+        let first = g
+            .monitoring
+            .issuers
+            .peek("https://made-up-0.example")
+            .expect("seen last");
         assert_eq!(
             (first.unsuccessful_validations, first.successful_validations),
-            (2, 1)
+            (0, 1)
         );
+        let json = g.monitoring_json().to_string();
+        assert!(json.len() < 1 << 20, "{} bytes", json.len());
         g.reset_monitoring();
         assert!(g.monitoring.issuers.is_empty());
     }

@@ -10,7 +10,7 @@ use scitokens_format::{
     danger, names, sign_parts, Algorithm, Claims, Clock, Header, Profile, SigningKey, SystemClock,
     Untrusted, UnverifiedToken, VerifiedToken, VerifyingKey, TYP_AT_JWT, TYP_JWT,
 };
-use scitokens_keycache::KeySource;
+use scitokens_keycache::{KeySource, MAX_ISSUER_LEN};
 use scitokens_validate::ValidationError;
 use serde_json::Value;
 
@@ -85,11 +85,10 @@ impl TokenHandle {
                 CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
                 _ => TYP_JWT,
             };
-            let (alg, kid) = match &self.key {
-                Some(key) => (key.alg(), key.kid()),
-                None => (Algorithm::Es256, ""),
-            };
-            Header::new(alg, typ, kid)
+            match &self.key {
+                Some(key) => Header::new(key.alg(), typ, header_kid(key)),
+                None => Header::new(Algorithm::Es256, typ, None),
+            }
         })
     }
 
@@ -119,22 +118,27 @@ impl TokenHandle {
             claims.insert(names::JTI, uuid::Uuid::new_v4().to_string().into());
         }
         let typ = match self.serialize_profile {
-            CProfile::Only(Profile::SciTokens2) => {
-                if !claims.contains(names::VER) {
-                    claims.insert(names::VER, scitokens_format::VER_SCITOKENS_2.into());
+            CProfile::Only(profile @ (Profile::SciTokens2 | Profile::Wlcg)) => {
+                let (marker, version) = match profile {
+                    Profile::Wlcg => (names::WLCG_VER, scitokens_format::WLCG_VER_1_0),
+                    _ => (names::VER, scitokens_format::VER_SCITOKENS_2),
+                };
+                if !claims.contains(marker) {
+                    claims.insert(marker, version.into());
                 }
-                TYP_JWT
-            }
-            CProfile::Only(Profile::Wlcg) => {
-                if !claims.contains(names::WLCG_VER) {
-                    claims.insert(names::WLCG_VER, scitokens_format::WLCG_VER_1_0.into());
+                // As scitokens-cpp: a token of these profiles always has an audience; without
+                // one it is for any service (the profile's wildcard).
+                if !claims.contains(names::AUD) {
+                    if let Some(any) = profile.any_audience() {
+                        claims.insert(names::AUD, any.into());
+                    }
                 }
                 TYP_JWT
             }
             CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
             CProfile::Compat | CProfile::Only(Profile::SciTokens1) => TYP_JWT,
         };
-        let header = Header::new(key.alg(), typ, key.kid());
+        let header = Header::new(key.alg(), typ, header_kid(key));
         sign_parts(&header, &claims, key).map_err(|e| e.to_string())
     }
 
@@ -145,6 +149,14 @@ impl TokenHandle {
         self.verified = Some(verified);
     }
 }
+
+/// The `kid` a key writes into headers: scitokens-cpp's key id `"none"` means no `kid`.
+fn header_kid(key: &SigningKey) -> Option<&str> {
+    Some(key.kid()).filter(|kid| *kid != NO_KID)
+}
+
+/// The key id that asks for a header without `kid` (scitokens-cpp's convention).
+const NO_KID: &str = "none";
 
 #[no_mangle]
 pub extern "C" fn scitoken_key_create(
@@ -401,12 +413,16 @@ pub(crate) fn deserialize_into(
         .map(str::to_owned);
     let result = verify(parsed, issuers, handle.deserialize_profile);
     let outcome = match &result {
-        Ok(_) => Outcome::Valid,
-        Err(Failure::Validation(ValidationError::Expired { .. })) => Outcome::Expired,
-        Err(Failure::Keys(_)) => Outcome::NoKeys,
-        Err(_) => Outcome::Invalid,
+        Ok(_) => Some(Outcome::Valid),
+        Err(Failure::Validation(ValidationError::Expired { .. })) => Some(Outcome::Expired),
+        Err(Failure::Keys(_)) => Some(Outcome::NoKeys),
+        // An issuer refused before any key work leaves no trace (semantics.md §5).
+        Err(Failure::Refused(_)) => None,
+        Err(_) => Some(Outcome::Invalid),
     };
-    state::record(issuer.as_deref(), started, asynchronous, outcome);
+    if let Some(outcome) = outcome {
+        state::record(issuer.as_deref(), started, asynchronous, outcome);
+    }
     let verified = Arc::new(result.map_err(|f| f.to_string())?);
     if let Ok(exp) = verified.claims().exp().require(names::EXP) {
         verified::put(cache_key, Arc::clone(&verified), exp, now);
@@ -416,6 +432,8 @@ pub(crate) fn deserialize_into(
 }
 
 enum Failure {
+    /// The issuer is not one this call may consider: off the allow-list, or absurdly long.
+    Refused(String),
     Validation(ValidationError),
     Keys(String),
     Other(String),
@@ -425,7 +443,7 @@ impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Failure::Validation(e) => write!(f, "{e}"),
-            Failure::Keys(e) | Failure::Other(e) => f.write_str(e),
+            Failure::Refused(e) | Failure::Keys(e) | Failure::Other(e) => f.write_str(e),
         }
     }
 }
@@ -441,13 +459,21 @@ fn verify(
         .iss()
         .require(names::ISS)
         .map_err(|e| Failure::Validation(e.into()))?;
-    // The allow-list, before any key work.
+    // The allow-list, before any key work or state. The wording keeps scitokens-cpp's phrase,
+    // which consumers match.
     if let Some(list) = &issuers {
         if !list.iter().any(|allowed| allowed == iss) {
-            return Err(Failure::Validation(ValidationError::UntrustedIssuer {
-                iss: Untrusted::new(iss),
-            }));
+            return Err(Failure::Refused(format!(
+                "token issuer {} is not in list of allowed issuers",
+                Untrusted::new(iss)
+            )));
         }
+    }
+    if iss.len() > MAX_ISSUER_LEN {
+        return Err(Failure::Refused(format!(
+            "token issuer is {} bytes long, over the limit of {MAX_ISSUER_LEN}",
+            iss.len()
+        )));
     }
     let keys = state::cache()
         .map_err(Failure::Keys)?

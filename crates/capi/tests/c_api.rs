@@ -112,3 +112,19 @@ fn configuration_comes_from_the_environment_when_the_library_loads() {
         "dlopen_test with SCITOKEN_CONFIG_KEYCACHE_UPDATE_INTERVAL_S=42",
     );
 }
+
+#[test]
+fn scitokens_cpp_behaviours_and_bounds_from_c() {
+    let lib = LibDir::new(&our_lib());
+    let include = format!("-I{}", include_dir().display());
+    let exe = lib.compile(&c_source("fidelity_test.c"), "fidelity_test", &[&include]);
+    let stdout = assert_success(&lib.run(&exe, &[&keys()], &[]), "fidelity_test");
+    assert!(stdout.contains(" checks, 0 failures"), "{stdout}");
+    // Key id "none" serializes a header without `kid`.
+    let token = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("NOKID "))
+        .expect("the NOKID line");
+    let parsed = scitokens_format::UnverifiedToken::parse(token).unwrap();
+    assert_eq!(parsed.header().kid(), None, "{token}");
+}

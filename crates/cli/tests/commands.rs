@@ -410,7 +410,7 @@ fn acls_native_and_compat() {
         .unwrap()
         .into_map();
     claims.insert("scope".into(), "read:/ok read:/x/../../etc".into());
-    let header = scitokens_format::Header::new(key.alg(), "JWT", key.kid());
+    let header = scitokens_format::Header::new(key.alg(), "JWT", Some(key.kid()));
     let bad = scitokens_format::sign_parts(&header, &scitokens_format::Claims::new(claims), &key)
         .unwrap();
     let (code, doc) = env.json(&[&base[..], &[bad.as_str()]].concat());

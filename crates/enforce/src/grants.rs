@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use scitokens_format::scope::{Authz, RequestTarget, Resource, ResourceRule, Scope};
+use scitokens_format::scope::{Authz, RequestTarget, Resource, ResourceRule, Scope, ScopePath};
 use scitokens_format::Profile;
 
 use crate::operation::Operation;
@@ -208,52 +208,127 @@ impl Grants {
     }
 
     /// The grants as ACLs: the token's own names (`storage.read:/data`), or with `compat`,
-    /// scitokens-cpp's `(authz, path)` list (SEMANTICS §8).
+    /// scitokens-cpp's `(authz, path)` list with decoded paths (`docs/semantics.md` §8).
     pub fn acls(&self, compat: bool) -> Vec<Acl> {
         let mut out: Vec<Acl> = Vec::new();
-        let mut push = |a: Acl| {
-            if !out.contains(&a) {
-                out.push(a);
-            }
-        };
-        if !compat || self.profile != Profile::Wlcg {
-            for scope in &self.scopes {
-                push(acl(
-                    scope.authz().as_str(),
-                    &resource_string(scope.resource()),
-                ));
-            }
-            return out;
-        }
-        let mut compute_writes = 0;
         for scope in &self.scopes {
-            let resource = resource_string(scope.resource());
-            match scope.authz() {
-                Authz::StorageRead => push(acl("read", &resource)),
-                Authz::StorageCreate => {
-                    push(acl("write", &resource));
-                    push(acl("create", &resource));
+            for entry in self.entries_of(scope, compat) {
+                if !out.contains(&entry) {
+                    out.push(entry);
                 }
-                Authz::StorageModify => {
-                    push(acl("write", &resource));
-                    push(acl("modify", &resource));
-                }
-                Authz::ComputeRead => push(acl("condor", "/READ")),
-                authz @ (Authz::ComputeCreate | Authz::ComputeModify | Authz::ComputeCancel) => {
-                    push(acl(authz.as_str(), "/"));
-                    compute_writes |= match authz {
-                        Authz::ComputeCreate => 1,
-                        Authz::ComputeModify => 2,
-                        _ => 4,
-                    };
-                }
-                other => push(acl(other.as_str(), &resource)),
             }
         }
-        if compute_writes == 7 {
-            push(acl("condor", "/WRITE"));
+        if compat && self.all_compute_writes() {
+            let write = acl("condor", "/WRITE");
+            if !out.contains(&write) {
+                out.push(write);
+            }
         }
         out
+    }
+
+    /// The scopes whose compatibility entries (`docs/semantics.md` §8) list `authz` on a path
+    /// that covers `target` on segment boundaries: what a consumer matching the list of
+    /// [`acls(true)`](Self::acls) would allow. Empty when none does.
+    ///
+    /// ```
+    /// use scitokens_enforce::Grants;
+    /// use scitokens_format::{scope::{RequestTarget, Scope}, Profile};
+    ///
+    /// let scopes = Scope::parse_list("compute.read compute.create compute.modify compute.cancel")?;
+    /// let grants = Grants::new(Profile::Wlcg, scopes, 0);
+    /// let listed = |path| grants.listed_by("condor", &RequestTarget::parse(path).unwrap()).len();
+    /// assert_eq!(listed("/WRITE/job"), 3);
+    /// assert_eq!(listed("/READ"), 1);
+    /// assert_eq!(listed("/WRITEUP"), 0);
+    /// # Ok::<(), scitokens_format::FormatError>(())
+    /// ```
+    pub fn listed_by(&self, authz: &str, target: &RequestTarget) -> Vec<Scope> {
+        let wanted = target_string(target);
+        let lists = |entry: &Acl| entry.authz == authz && listed_covers(&entry.resource, &wanted);
+        let mut by: Vec<Scope> = self
+            .scopes
+            .iter()
+            .filter(|scope| self.entries_of(scope, true).iter().any(lists))
+            .cloned()
+            .collect();
+        if by.is_empty() && self.all_compute_writes() && lists(&acl("condor", "/WRITE")) {
+            by = self
+                .scopes
+                .iter()
+                .filter(|s| COMPUTE_WRITES.contains(s.authz()))
+                .cloned()
+                .collect();
+        }
+        by
+    }
+
+    /// The entries one scope contributes; `condor:/WRITE` (from three scopes) aside.
+    fn entries_of(&self, scope: &Scope, compat: bool) -> Vec<Acl> {
+        if !compat {
+            return vec![acl(
+                scope.authz().as_str(),
+                &resource_string(scope.resource()),
+            )];
+        }
+        let resource = decoded_resource(scope.resource());
+        if self.profile != Profile::Wlcg {
+            return vec![acl(scope.authz().as_str(), &resource)];
+        }
+        match scope.authz() {
+            Authz::StorageRead => vec![acl("read", &resource)],
+            Authz::StorageCreate => vec![acl("write", &resource), acl("create", &resource)],
+            Authz::StorageModify => vec![acl("write", &resource), acl("modify", &resource)],
+            Authz::ComputeRead => vec![acl("condor", "/READ")],
+            authz @ (Authz::ComputeCreate | Authz::ComputeModify | Authz::ComputeCancel) => {
+                vec![acl(authz.as_str(), "/")]
+            }
+            other => vec![acl(other.as_str(), &resource)],
+        }
+    }
+
+    /// A WLCG token with all three compute write scopes, which together list `condor:/WRITE`.
+    fn all_compute_writes(&self) -> bool {
+        self.profile == Profile::Wlcg
+            && COMPUTE_WRITES
+                .iter()
+                .all(|w| self.scopes.iter().any(|s| s.authz() == w))
+    }
+}
+
+/// The compute scopes that together grant HTCondor's `WRITE`.
+const COMPUTE_WRITES: [Authz; 3] = [
+    Authz::ComputeCreate,
+    Authz::ComputeModify,
+    Authz::ComputeCancel,
+];
+
+/// Whether a listed resource covers a requested one, both normalized: equal, or the request
+/// is below the listed path on a segment boundary.
+fn listed_covers(listed: &str, requested: &str) -> bool {
+    match requested.strip_prefix(listed) {
+        Some(rest) => rest.is_empty() || listed.ends_with('/') || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// A resource as consumers match it: decoded, a directory with its trailing `/`.
+fn decoded_resource(resource: &Resource) -> String {
+    let path = |p: &ScopePath| {
+        if p.is_dir() && !p.is_root() {
+            format!("{}/", p.as_str())
+        } else {
+            p.as_str().to_owned()
+        }
+    };
+    match resource {
+        Resource::Any => "/".to_owned(),
+        Resource::Path(p) => path(p),
+        Resource::Url {
+            scheme,
+            authority,
+            path: p,
+        } => format!("{scheme}://{authority}{}", path(p)),
     }
 }
 

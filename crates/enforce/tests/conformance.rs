@@ -72,6 +72,9 @@ fn enforcer(case: &Value, key: &SigningKey) -> Enforcer {
     if let Some(issuers) = overrides.get("issuers") {
         config.issuers = serde_json::from_value(issuers.clone()).unwrap();
     }
+    if let Some(audiences) = overrides.get("audiences") {
+        config.audiences = serde_json::from_value(audiences.clone()).unwrap();
+    }
     if let Some(leeway) = overrides.get("exp_leeway_s") {
         config.exp_leeway_s = leeway.as_i64().unwrap();
     }

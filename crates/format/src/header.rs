@@ -56,15 +56,23 @@ impl PartialEq for Header {
 }
 
 impl Header {
-    /// A header for minting: `alg`, `typ`, `kid`, in that order.
-    pub fn new(alg: Algorithm, typ: &str, kid: &str) -> Self {
+    /// A header for minting: `alg`, `typ`, and `kid` when there is one, in that order.
+    ///
+    /// ```
+    /// use scitokens_format::{Algorithm, Header};
+    /// assert_eq!(Header::new(Algorithm::Es256, "JWT", Some("k")).kid(), Some("k"));
+    /// assert_eq!(Header::new(Algorithm::Es256, "JWT", None).kid(), None);
+    /// ```
+    pub fn new(alg: Algorithm, typ: &str, kid: Option<&str>) -> Self {
         let mut map = Map::new();
         map.insert("alg".into(), alg.as_str().into());
         map.insert("typ".into(), typ.into());
-        map.insert("kid".into(), kid.into());
+        if let Some(kid) = kid {
+            map.insert("kid".into(), kid.into());
+        }
         Header {
             alg,
-            kid: Some(kid.to_owned()),
+            kid: kid.map(str::to_owned),
             typ: Some(intern_typ(Cow::Borrowed(typ))),
             json: Value::Object(map).to_string(),
         }

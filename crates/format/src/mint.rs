@@ -175,7 +175,7 @@ impl TokenBuilder {
             Profile::AccessToken => TYP_AT_JWT,
             _ => TYP_JWT,
         };
-        let header = Header::new(key.alg(), typ, key.kid());
+        let header = Header::new(key.alg(), typ, Some(key.kid()));
         sign_parts(&header, &claims, key)
     }
 }

@@ -264,8 +264,11 @@ impl KeySource for KeyCache {
                 self.inner
                     .with_kid(issuer, kid, Arc::clone(&entry.keys), now)
             }
-            _ => {
+            expired => {
                 check_length(issuer)?;
+                if expired.is_some() {
+                    Counters::bump(&self.inner.state(issuer).counters.expired_keys);
+                }
                 self.inner.load(issuer, kid, now)
             }
         }

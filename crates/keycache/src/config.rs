@@ -203,17 +203,26 @@ impl KeyCacheConfig {
         Ok(config)
     }
 
-    /// Checks the relations between settings: intervals positive, refresh before expiry.
+    /// Checks the settings: intervals not negative (the retry back-off positive), refresh no
+    /// later than expiry.
     pub fn check(&self) -> Result<()> {
-        let positive = [
+        // 0 is meaningful, as in scitokens-cpp: refresh on every use (update), or keep no
+        // usable keys between uses (expiration).
+        let non_negative = [
             ("update_interval_s", self.update_interval_s),
             ("expiration_interval_s", self.expiration_interval_s),
-            ("failure_retry_s", self.failure_retry_s),
         ];
-        for (name, value) in positive {
-            if value <= 0 {
-                return Err(invalid(name, &value.to_string(), "must be positive"));
+        for (name, value) in non_negative {
+            if value < 0 {
+                return Err(invalid(name, &value.to_string(), "must not be negative"));
             }
+        }
+        if self.failure_retry_s <= 0 {
+            return Err(invalid(
+                "failure_retry_s",
+                &self.failure_retry_s.to_string(),
+                "must be positive",
+            ));
         }
         if self.unknown_kid_refresh_s < 0 {
             return Err(invalid(

@@ -50,6 +50,6 @@ pub use config::{
 };
 pub use discovery::USER_AGENT;
 pub use error::{KeyCacheError, Result};
-pub use refresher::Refresher;
+pub use refresher::{Refresher, REFRESHER_STOP_WAIT};
 pub use row::CachedRow;
 pub use source::{KeySource, StaticKeys};

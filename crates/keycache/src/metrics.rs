@@ -12,6 +12,9 @@ pub(crate) struct Counters {
     pub(crate) stale_used: AtomicU64,
     pub(crate) negative_hits: AtomicU64,
     pub(crate) background_refreshes: AtomicU64,
+    pub(crate) background_ok: AtomicU64,
+    pub(crate) background_failed: AtomicU64,
+    pub(crate) expired_keys: AtomicU64,
     pub(crate) unknown_kid_refreshes: AtomicU64,
     pub(crate) loaded_from_file: AtomicU64,
 }
@@ -35,6 +38,9 @@ impl Counters {
             "stale_used": get(&self.stale_used),
             "negative_cache_hits": get(&self.negative_hits),
             "background_refreshes": get(&self.background_refreshes),
+            "background_ok": get(&self.background_ok),
+            "background_failed": get(&self.background_failed),
+            "expired_keys": get(&self.expired_keys),
             "unknown_kid_refreshes": get(&self.unknown_kid_refreshes),
             "loaded_from_file": get(&self.loaded_from_file),
         })

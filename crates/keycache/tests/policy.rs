@@ -380,6 +380,47 @@ fn background_refresher_refreshes_due_entries() {
     );
     let row = cache.get(&url).unwrap().unwrap().unwrap();
     assert_eq!(row.next_update, T0 + 590 + 600);
+    assert!(cache.metrics()[&url]["background_ok"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn stopping_the_refresher_does_not_wait_for_a_hung_issuer() {
+    // An "issuer" that accepts connections and never answers: a refresh hangs until the
+    // admin timeout (30 s here), as behind a stuck keep-alive connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let hung = format!(
+        "https://127.0.0.1:{}",
+        listener.local_addr().unwrap().port()
+    );
+    // Detached: it holds the connection longer than the bound below, then ends by itself.
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(1).collect();
+        std::thread::sleep(Duration::from_secs(20));
+        drop(held);
+    });
+    let s = Setup::new("refresher-hung");
+    let cache = s.cache_with(KeyCacheConfig {
+        refresh_interval_ms: 10,
+        refresh_threshold_ms: 60_000,
+        admin_timeout: Duration::from_secs(30),
+        ..s.config()
+    });
+    cache
+        .set_jwks(&hung, key_set(&[&s.key]).as_bytes())
+        .unwrap();
+    s.clock.advance(590);
+    let refresher = cache.start_refresher().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while cache.metrics()[&hung]["background_refreshes"] != 1 {
+        assert!(std::time::Instant::now() < deadline, "no refresh started");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let started = std::time::Instant::now();
+    refresher.stop();
+    // REFRESHER_STOP_WAIT is 0.5 s; the bound leaves room for a loaded machine and is far
+    // below the 30 s the hung request would take.
+    let waited = started.elapsed();
+    assert!(waited < Duration::from_secs(5), "stop waited {waited:?}");
 }
 
 #[test]

@@ -401,7 +401,7 @@ static void test_keycache_config_monitoring(const char *keydir) {
     OK(keycache_delete_jwks(iss, &err), err, "delete");
     OK(keycache_delete_jwks(iss, &err), err, "delete again: not an error");
     OK(keycache_get_cached_jwks(iss, &out, &err), err, "get after delete");
-    CHECK(out && strcmp(out, "{\"keys\":[]}") == 0, "empty after delete: %s", out ? out : "");
+    CHECK(out && strcmp(out, "{\"keys\": []}") == 0, "empty after delete: %s", out ? out : "");
     free(out); out = NULL;
     FAILED(keycache_get_jwks_metadata(iss, &out, &err), err, "metadata of an absent issuer");
     FAILED(keycache_refresh_jwks("https://unreachable.invalid", &err), err, "refresh fails without an issuer");
