@@ -132,24 +132,27 @@ fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// What an HTTP or WebDAV request needs: an operation on its target, and for `COPY`/`MOVE`
+/// What an HTTP or WebDAV request needs: operations on its target, and for `COPY`/`MOVE`
 /// one on the destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodNeeds {
-    /// The operation on the request's path (the source, for `COPY`/`MOVE`).
-    pub target: Operation,
+    /// The operations on the request's path (the source, for `COPY`/`MOVE`), all required:
+    /// `MOVE` reads its source and deletes it.
+    pub target: Vec<Operation>,
     /// The operation on the `Destination` path, for `COPY`/`MOVE`.
     pub destination: Option<Operation>,
 }
 
 /// Maps a method to operations: `GET`, `HEAD`, `PROPFIND`: read; `PUT`: create, or modify when
-/// the target exists; `DELETE`: modify; `MKCOL`: create; `COPY`/`MOVE`: read on the source and
-/// create (or modify, when it exists) on the destination.
+/// the target exists; `DELETE`: modify; `MKCOL`: create; `COPY`: read on the source; `MOVE`:
+/// read and modify on the source (it is deleted); both create (or modify, when it exists) on
+/// the destination (`docs/semantics.md` §7).
 ///
 /// ```
 /// use scitokens_enforce::{method_needs, Operation};
-/// assert_eq!(method_needs("PUT", true, false).unwrap().target, Operation::Modify);
+/// assert_eq!(method_needs("PUT", true, false).unwrap().target, [Operation::Modify]);
 /// assert_eq!(method_needs("COPY", true, false).unwrap().destination, Some(Operation::Create));
+/// assert_eq!(method_needs("MOVE", true, false).unwrap().target, [Operation::Read, Operation::Modify]);
 /// assert!(method_needs("TRACE", false, false).is_err());
 /// ```
 pub fn method_needs(
@@ -165,11 +168,15 @@ pub fn method_needs(
         }
     };
     let (target, destination) = match method {
-        "GET" | "HEAD" | "PROPFIND" | "OPTIONS" => (Operation::Read, None),
-        "PUT" => (write(target_exists), None),
-        "DELETE" => (Operation::Modify, None),
-        "MKCOL" => (Operation::Create, None),
-        "COPY" | "MOVE" => (Operation::Read, Some(write(destination_exists))),
+        "GET" | "HEAD" | "PROPFIND" | "OPTIONS" => (vec![Operation::Read], None),
+        "PUT" => (vec![write(target_exists)], None),
+        "DELETE" => (vec![Operation::Modify], None),
+        "MKCOL" => (vec![Operation::Create], None),
+        "COPY" => (vec![Operation::Read], Some(write(destination_exists))),
+        "MOVE" => (
+            vec![Operation::Read, Operation::Modify],
+            Some(write(destination_exists)),
+        ),
         other => {
             return Err(http_err(
                 "method",
@@ -246,24 +253,33 @@ mod tests {
     fn methods() {
         assert_eq!(
             method_needs("GET", false, false).unwrap().target,
-            Operation::Read
+            [Operation::Read]
         );
         assert_eq!(
             method_needs("PUT", false, false).unwrap().target,
-            Operation::Create
+            [Operation::Create]
         );
         assert_eq!(
             method_needs("DELETE", true, false).unwrap().target,
-            Operation::Modify
+            [Operation::Modify]
         );
         assert_eq!(
             method_needs("MKCOL", false, false).unwrap().target,
-            Operation::Create
+            [Operation::Create]
         );
+        // MOVE deletes its source: read alone is not enough.
         let mv = method_needs("MOVE", true, true).unwrap();
         assert_eq!(
             (mv.target, mv.destination),
-            (Operation::Read, Some(Operation::Modify))
+            (
+                vec![Operation::Read, Operation::Modify],
+                Some(Operation::Modify)
+            )
+        );
+        let cp = method_needs("COPY", true, false).unwrap();
+        assert_eq!(
+            (cp.target, cp.destination),
+            (vec![Operation::Read], Some(Operation::Create))
         );
         assert!(
             method_needs("get", false, false).is_err(),

@@ -46,8 +46,9 @@ pub enum FormatError {
         /// How many segments were found.
         found: usize,
     },
-    /// A segment is empty: a stray `.` at either end or two dots in a row.
-    #[error("token segment {position} of {found} is empty (a stray '.'); a compact JWS is 3 non-empty segments")]
+    /// The token does not have three segments and one is empty: a stray `.` at either end or
+    /// two dots in a row.
+    #[error("token segment {position} of {found} is empty (a stray '.'); a compact JWS has exactly 3 segments")]
     EmptySegment {
         /// Which segment is empty, counting from 1.
         position: usize,

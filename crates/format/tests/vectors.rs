@@ -473,12 +473,12 @@ fn cases() -> Vec<Case> {
         err("token_with_key", "4 segments"),
     );
     mutated(
-        "leading-dot",
-        "a stray '.' before a valid token: an empty segment, not a token with key",
+        "trailing-dot",
+        "a stray '.' after a valid token: an empty segment, not a token with key",
         &es_header,
         Sig::Key(ES),
-        |t| format!(".{t}"),
-        err("empty_segment", "segment 1 of 4 is empty"),
+        |t| format!("{t}."),
+        err("empty_segment", "segment 4 of 4 is empty"),
     );
     mutated(
         "too-long-100k",
