@@ -1,4 +1,4 @@
-//! `enforcer_*`: ACLs and access tests, in scitokens-cpp's compatibility form (SEMANTICS §8).
+//! `enforcer_*`: ACLs and access tests, in scitokens-cpp's compatibility form (semantics.md §8).
 
 use std::ffi::{c_char, c_int};
 use std::ptr;

@@ -3,7 +3,7 @@
 //! instead, unchanged.
 //!
 //! Names, signatures, return conventions and ownership rules are scitokens-cpp's
-//! (`include/scitokens/scitokens.h`); the semantics are ours (SEMANTICS.md), with ACLs in the
+//! (`include/scitokens/scitokens.h`); the semantics are ours (docs/semantics.md), with ACLs in the
 //! compatibility form of §8. Every difference is listed in `docs/capi.md`.
 //!
 //! Layout: `ffi` holds every unsafe operation (C strings, `malloc`/`free`, handles, callbacks,

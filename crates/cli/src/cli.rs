@@ -243,7 +243,7 @@ pub(crate) struct AclsArgs {
     /// A trusted issuer; repeatable.
     #[arg(long, value_name = "ISS", required = true)]
     pub(crate) issuer: Vec<String>,
-    /// scitokens-cpp's ACL list (WLCG names translated, SEMANTICS §8).
+    /// scitokens-cpp's ACL list (WLCG names translated, semantics.md §8).
     #[arg(long)]
     pub(crate) compat: bool,
     #[command(flatten)]

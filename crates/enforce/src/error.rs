@@ -22,7 +22,7 @@ pub enum EnforceError {
     /// The claims are not acceptable here.
     #[error(transparent)]
     Validation(#[from] ValidationError),
-    /// The token has no `scope` claim (SEMANTICS §3).
+    /// The token has no `scope` claim (semantics.md §3).
     #[error("no scope claim")]
     NoScope,
     /// An HTTP header, query parameter or method could not be used.

@@ -1,5 +1,5 @@
 //! Operations a request asks for, and which operations each authorization grants
-//! (SEMANTICS §6-§7). The table is data, not logic in the scope loop.
+//! (semantics.md §6-§7). The table is data, not logic in the scope loop.
 
 use std::fmt;
 use std::str::FromStr;
@@ -87,7 +87,7 @@ impl Operation {
     }
 }
 
-/// SEMANTICS §6: what each authorization grants.
+/// semantics.md §6: what each authorization grants.
 fn grants(authz: &Authz) -> &'static [Operation] {
     match authz {
         Authz::Read | Authz::StorageRead => &[Operation::Read],

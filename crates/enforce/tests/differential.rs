@@ -1,6 +1,6 @@
 //! Differential tests: the same tokens and requests through this enforcer, the Python
 //! reference `Enforcer.test`, and scitokens-cpp's `scitokens-test-access`, on the cases where
-//! SEMANTICS says we agree. The intended differences are listed in `docs/profiles.md`
+//! docs/semantics.md says we agree. The intended differences are listed in `docs/profiles.md`
 //! (for example scitokens-cpp 0.7.3 lets `read:/john` read `/johnathan`; we do not).
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
@@ -31,7 +31,7 @@ const AGREED: &[(&str, &str, &str, bool)] = &[
 ];
 
 /// Sibling paths: Python agrees with us (denied); scitokens-cpp 0.7.3 allows them, the
-/// prefix bug SEMANTICS §7 rules out.
+/// prefix bug semantics.md §7 rules out.
 const SIBLINGS: &[(&str, &str, &str)] = &[
     ("read:/john", "read", "/johnathan"),
     ("write:/out", "write", "/outside"),

@@ -1,4 +1,4 @@
-//! Where "now" comes from: read on every call, or injected by tests (SEMANTICS §4).
+//! Where "now" comes from: read on every call, or injected by tests (semantics.md §4).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -167,7 +167,7 @@ pub enum FormatError {
         /// What is wrong.
         reason: String,
     },
-    /// A scope entry is invalid; one such entry refuses the whole token (SEMANTICS §6).
+    /// A scope entry is invalid; one such entry refuses the whole token (semantics.md §6).
     #[error("invalid scope {entry}: {reason}")]
     InvalidScope {
         /// The offending entry.
@@ -175,7 +175,7 @@ pub enum FormatError {
         /// Why it is invalid.
         reason: String,
     },
-    /// A requested path or URL cannot be tested (SEMANTICS §7).
+    /// A requested path or URL cannot be tested (semantics.md §7).
     #[error("invalid request path {path}: {reason}")]
     InvalidRequestPath {
         /// The request as given.

@@ -18,7 +18,7 @@ use crate::error::{FormatError, Result};
 use crate::text::Untrusted;
 use crate::verifier::Verifier;
 
-/// Smallest RSA modulus accepted, in bits (SEMANTICS §1).
+/// Smallest RSA modulus accepted, in bits (semantics.md §1).
 pub const MIN_RSA_BITS: u32 = 2048;
 /// Largest RSA modulus accepted, in bits: bounds the cost of one verification.
 pub const MAX_RSA_BITS: u32 = 16384;

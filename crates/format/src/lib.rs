@@ -5,7 +5,7 @@
 //! `scitokens-enforce`); it gives them typed values to decide with.
 //!
 //! Goals:
-//! - every rule of SEMANTICS §1 enforced while decoding, cheapest check first: size, segment
+//! - every rule of semantics.md §1 enforced while decoding, cheapest check first: size, segment
 //!   count, strict base64url, `alg` on the allow-list (ES256, RS256) before any key work, no
 //!   `crit`, duplicate JSON member names refused;
 //! - keys parsed once; [`VerifyingKey::verify`] is only the signature check;

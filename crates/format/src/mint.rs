@@ -1,4 +1,4 @@
-//! Minting: a builder that writes a profile's claims and signs (SEMANTICS §1, §2).
+//! Minting: a builder that writes a profile's claims and signs (semantics.md §1, §2).
 
 use serde_json::Value;
 

@@ -1,4 +1,4 @@
-//! Token profiles and how a token says which one it follows (SEMANTICS §2).
+//! Token profiles and how a token says which one it follows (semantics.md §2).
 
 use std::fmt;
 use std::str::FromStr;

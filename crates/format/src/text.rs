@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// How many characters of untrusted text a message may echo (SEMANTICS §9).
+/// How many characters of untrusted text a message may echo (semantics.md §9).
 pub const MAX_ECHO_CHARS: usize = 256;
 
 /// Untrusted text as it may appear in an error message: JSON-escaped, quoted, and cut to

@@ -1,4 +1,4 @@
-//! Compact JWS decoding (SEMANTICS §1): [`UnverifiedToken`] for inspection, [`VerifiedToken`]
+//! Compact JWS decoding (semantics.md §1): [`UnverifiedToken`] for inspection, [`VerifiedToken`]
 //! only from a successful signature check.
 
 use crate::b64;

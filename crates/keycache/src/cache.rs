@@ -23,7 +23,7 @@ use crate::store::Store;
 ///
 /// A value the caller owns and shares (`Clone` is cheap: it is a handle). The hot path, a
 /// fresh entry, takes a read lock on a map and clones an `Arc`: no SQLite, no network, no
-/// lock held across I/O. Policy (SEMANTICS and `docs/keycache.md`):
+/// lock held across I/O. Policy (`docs/semantics.md` and `docs/keycache.md`):
 ///
 /// - fresh (`now < next_update`): use;
 /// - stale (`next_update <= now < expires`): use, and refresh in a background thread; a failed

@@ -54,7 +54,7 @@ pub enum ValidationError {
         /// The accepted profiles.
         accepted: String,
     },
-    /// A SciTokens 1.0 token carries a claim no rule or callback accepts (SEMANTICS §3).
+    /// A SciTokens 1.0 token carries a claim no rule or callback accepts (semantics.md §3).
     #[error("claim {claim} is not accepted (SciTokens 1.0 tokens may carry only known claims)")]
     UnknownClaim {
         /// The claim name.

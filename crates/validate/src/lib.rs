@@ -1,4 +1,4 @@
-//! SciTokens claim validation (SEMANTICS §2-§5): is this verified token acceptable here?
+//! SciTokens claim validation (semantics.md §2-§5): is this verified token acceptable here?
 //!
 //! Goals:
 //! - a [`Validator`] built once from plain settings, then immutable and `Send + Sync`;

@@ -12,7 +12,7 @@ use crate::error::{Result, ValidationError};
 
 /// How far `exp` may be in the past by default (`docs/semantics.md` §4: as the incumbents, none).
 pub const DEFAULT_EXP_LEEWAY_S: i64 = 0;
-/// How far `iat` and `nbf` may be in the future by default (SEMANTICS §4).
+/// How far `iat` and `nbf` may be in the future by default (semantics.md §4).
 pub const DEFAULT_FUTURE_SKEW_S: i64 = 60;
 
 /// Every profile, the default set of accepted ones.
@@ -255,7 +255,7 @@ impl Validator {
         &self.issuers
     }
 
-    /// Whether `iss` is trusted. Call it before any key lookup (SEMANTICS §5): an untrusted
+    /// Whether `iss` is trusted. Call it before any key lookup (semantics.md §5): an untrusted
     /// issuer must cost no network fetch.
     pub fn check_issuer(&self, claims: &Claims) -> Result<()> {
         let iss = claims.iss().require(names::ISS)?;

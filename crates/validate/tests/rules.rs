@@ -1,4 +1,4 @@
-//! Every built-in rule of SEMANTICS §2-§5, with fixed times.
+//! Every built-in rule of semantics.md §2-§5, with fixed times.
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 

@@ -1,4 +1,4 @@
-//! Authorization names (the part of a scope before the first `:`), as data (SEMANTICS §6).
+//! Authorization names (the part of a scope before the first `:`), as data (semantics.md §6).
 
 use std::fmt;
 use std::str::FromStr;

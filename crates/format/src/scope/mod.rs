@@ -1,4 +1,4 @@
-//! The scope grammar (SEMANTICS §6) and path matching (SEMANTICS §7), as pure types.
+//! The scope grammar (semantics.md §6) and path matching (semantics.md §7), as pure types.
 //!
 //! A `scope` claim is split on runs of ASCII spaces; each entry is `AUTHZ[:RESOURCE]`, split at
 //! the first `:`. [`Scope::parse_list`] refuses the whole claim if any entry is invalid, so the

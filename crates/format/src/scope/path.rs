@@ -1,5 +1,5 @@
 //! Scope paths: percent-decoded, normalized, and refused if they could ever widen a grant
-//! (SEMANTICS §6); and [`ScopePath::covers`] on segment boundaries (SEMANTICS §7).
+//! (semantics.md §6); and [`ScopePath::covers`] on segment boundaries (semantics.md §7).
 
 use std::borrow::Cow;
 use std::fmt;

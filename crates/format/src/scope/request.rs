@@ -1,4 +1,4 @@
-//! Requested paths and URLs, normalized the way a server resolves them (SEMANTICS §7).
+//! Requested paths and URLs, normalized the way a server resolves them (semantics.md §7).
 
 use std::fmt;
 

@@ -45,7 +45,7 @@ impl Resource {
         }
     }
 
-    /// Whether this resource covers the requested target (SEMANTICS §7).
+    /// Whether this resource covers the requested target (semantics.md §7).
     pub fn covers(&self, target: &RequestTarget) -> bool {
         match (self, target) {
             (Resource::Any, _) => true,
