@@ -37,7 +37,7 @@ fn main() -> ExitCode {
             let rendered = e.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
             let message = first.strip_prefix("error: ").unwrap_or(first);
-            eprintln!("scitoken: {message} (see --help)");
+            eprintln!("scitoken: {} (see --help)", output::terminal_safe(message));
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
                 };
                 let _ = out.document(&document).and_then(|()| out.flush());
             }
-            eprintln!("scitoken: {e}");
+            eprintln!("scitoken: {}", output::terminal_safe(&e.to_string()));
             e.exit_code()
         }
     };

@@ -1,6 +1,8 @@
 //! Writing results: plain text (coloured only on a terminal, never with `NO_COLOR`) or one
 //! JSON document; times as UTC dates and "in 9m 59s" / "3h ago".
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -40,19 +42,29 @@ impl Printer {
         self.json
     }
 
-    /// One line of text (nothing in JSON mode).
+    /// One line of text (nothing in JSON mode). Everything in it goes through
+    /// [`terminal_safe`]: a value from a token cannot end the line or reach the terminal.
     pub(crate) fn line(&mut self, text: impl std::fmt::Display) -> Result<()> {
         if self.json {
             return Ok(());
         }
-        writeln!(self.out, "{text}").map_err(CliError::Output)
+        let text = text.to_string();
+        writeln!(self.out, "{}", terminal_safe(&text)).map_err(CliError::Output)
     }
 
-    /// One line: `styled` in `style`, then `rest` (nothing in JSON mode).
+    /// Several lines whose breaks are ours (pretty-printed JSON): each line made
+    /// [`terminal_safe`] on its own.
+    pub(crate) fn block(&mut self, text: &str) -> Result<()> {
+        text.lines().try_for_each(|line| self.line(line))
+    }
+
+    /// One line: `styled` in `style`, then `rest` (nothing in JSON mode); both
+    /// [`terminal_safe`].
     pub(crate) fn styled(&mut self, style: Style, styled: &str, rest: &str) -> Result<()> {
         if self.json {
             return Ok(());
         }
+        let (styled, rest) = (terminal_safe(styled), terminal_safe(rest));
         writeln!(self.out, "{style}{styled}{style:#}{rest}").map_err(CliError::Output)
     }
 
@@ -70,6 +82,35 @@ impl Printer {
     pub(crate) fn flush(&mut self) -> Result<()> {
         self.out.flush().map_err(CliError::Output)
     }
+}
+
+/// Whether `c` must not reach a terminal as itself: C0 controls (line breaks included), DEL,
+/// C1 controls, the bidirectional controls (which reorder what is shown) and the Unicode line
+/// and paragraph separators.
+fn is_unsafe(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        | '\u{2028}' | '\u{2029}')
+}
+
+/// Text for a terminal: every character [`is_unsafe`] becomes a visible `\u{..}` escape, so
+/// untrusted text (a token's `sub`, `aud`, scopes, claims, key ids, error messages) cannot forge
+/// an output line, move the cursor or send an escape sequence. The one function every text
+/// output of the CLI goes through (`docs/semantics.md` §9).
+pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(is_unsafe) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// A Unix time as an RFC 3339 UTC date, or the number itself if out of range.
@@ -104,6 +145,24 @@ pub(crate) fn time_json(t: i64, now: i64) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untrusted_text_cannot_forge_lines_or_reach_the_terminal() {
+        assert_eq!(terminal_safe("alice"), "alice");
+        assert!(matches!(terminal_safe("ünïcödé /data"), Cow::Borrowed(_)));
+        assert_eq!(
+            terminal_safe("alice\n  valid\r"),
+            "alice\\u{a}  valid\\u{d}"
+        );
+        assert_eq!(terminal_safe("\u{1b}]8;;x\u{7}"), "\\u{1b}]8;;x\\u{7}");
+        assert_eq!(terminal_safe("a\u{7f}b\u{9b}c"), "a\\u{7f}b\\u{9b}c");
+        assert_eq!(
+            terminal_safe("\u{202e}txt.exe\u{2066}\u{2069}\u{200f}\u{61c}"),
+            "\\u{202e}txt.exe\\u{2066}\\u{2069}\\u{200f}\\u{61c}"
+        );
+        assert_eq!(terminal_safe("a\u{2028}b\u{2029}"), "a\\u{2028}b\\u{2029}");
+        assert_eq!(terminal_safe("tab\there"), "tab\\u{9}here");
+    }
 
     #[test]
     fn dates_and_spans() {

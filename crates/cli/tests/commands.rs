@@ -772,3 +772,137 @@ fn demo_runs_the_round_trip() {
         "the demo leaves the user's key cache alone"
     );
 }
+
+/// Characters that must never reach a terminal from a token (docs/semantics.md §9).
+fn has_unsafe(text: &str) -> bool {
+    text.chars().any(|c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+    })
+}
+
+#[test]
+fn untrusted_strings_cannot_forge_lines_or_reach_the_terminal() {
+    let env = Env::new();
+    env.keygen("es", "ES256");
+    let forged_sub = "alice\n  scopes    write:/\u{1b}]0;owned\u{7}\u{1b}[2J";
+    let forged_aud = format!("{AUD}\u{202e}\u{2028}\u{9b}x\u{7f}");
+    let token = env.mint(
+        "es",
+        &[
+            "--aud",
+            &forged_aud,
+            "--aud",
+            AUD,
+            "--sub",
+            forged_sub,
+            "--scope",
+            "read:/data",
+            "--claim",
+            "note=\u{2066}evil\r",
+        ],
+    );
+    let (code, stdout, stderr) = env.run(&["verify", "--jwks", "es.jwks", "--aud", AUD, &token]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!has_unsafe(&stdout), "{stdout:?}");
+    let scope_lines = stdout.lines().filter(|l| l.starts_with("  scopes")).count();
+    assert_eq!(scope_lines, 1, "no forged line: {stdout}");
+    assert!(
+        stdout.contains("alice\\u{a}  scopes    write:/\\u{1b}]0;owned\\u{7}"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\\u{202e}\\u{2028}\\u{9b}x\\u{7f}"),
+        "{stdout}"
+    );
+    // inspect shows every claim, each line escaped on its own.
+    let (code, stdout, _) = env.run(&["inspect", &token]);
+    assert_eq!(code, 0);
+    assert!(!has_unsafe(&stdout), "{stdout:?}");
+    assert!(stdout.contains("\\u{2066}evil"), "{stdout}");
+    // Error messages on stderr too: a refused audience echoes the token's values.
+    let (code, _, stderr) = env.run(&[
+        "verify",
+        "--jwks",
+        "es.jwks",
+        "--aud",
+        "https://other",
+        &token,
+    ]);
+    assert_eq!(code, 1);
+    assert!(!has_unsafe(stderr.trim_end()), "{stderr:?}");
+    one_error_line(&stderr);
+    // JSON output keeps the values exactly (JSON escapes what it must).
+    let (_, doc) = env.json(&["verify", "--jwks", "es.jwks", "--aud", AUD, &token]);
+    assert_eq!(doc["subject"], forged_sub);
+}
+
+#[test]
+fn a_key_set_with_no_usable_key_makes_the_token_invalid_and_says_why() {
+    let env = Env::new();
+    env.keygen("es", "ES256");
+    let token = env.mint("es", &["--aud", AUD, "--scope", "read:/"]);
+    std::fs::write(
+        env.path("useless.jwks"),
+        r#"{"keys": [{"kty": "oct", "k": "c2VjcmV0", "kid": "hmac"}, {"kty": "EC", "crv": "P-384", "x": "AA", "y": "AA"}]}"#,
+    )
+    .unwrap();
+    let (code, _, stderr) = env.run(&["verify", "--jwks", "useless.jwks", "--aud", AUD, &token]);
+    assert_eq!(code, 1, "{stderr}");
+    let line = one_error_line(&stderr);
+    assert!(line.contains("no usable ES256 or RS256 key"), "{line}");
+    assert!(line.contains("key 0 (kid \"hmac\"): "), "{line}");
+    assert!(line.contains("oct"), "{line}");
+    assert!(line.contains("key 1: ") && line.contains("P-384"), "{line}");
+    assert!(!line.contains("null"), "{line}");
+    let (code, doc) = env.json(&["verify", "--jwks", "useless.jwks", "--aud", AUD, &token]);
+    assert_eq!((code, doc["valid"].as_bool()), (1, Some(false)));
+    assert_eq!(doc["error"]["kind"], "invalid_key_set");
+}
+
+#[test]
+fn with_an_audience_a_token_without_aud_is_invalid_in_every_profile() {
+    let env = Env::new();
+    env.keygen("es", "ES256");
+    let mut verified = Vec::new();
+    for profile in ["scitokens1", "scitokens2", "wlcg", "atjwt"] {
+        let scope = if profile == "wlcg" {
+            "storage.read:/"
+        } else {
+            "read:/"
+        };
+        let (code, stdout, stderr) = env.run(&[
+            "mint",
+            "--key",
+            "es.pem",
+            "--issuer",
+            ISS,
+            "--profile",
+            profile,
+            "--scope",
+            scope,
+        ]);
+        if code != 0 {
+            // Minting refuses a token without aud in profiles that require one.
+            assert!(
+                one_error_line(&stderr).contains("aud"),
+                "{profile}: {stderr}"
+            );
+            continue;
+        }
+        let token = stdout.trim();
+        let (code, doc) = env.json(&["verify", "--jwks", "es.jwks", "--aud", AUD, token]);
+        assert_eq!(code, 1, "{profile}: {doc}");
+        assert_eq!(doc["error"]["kind"], "missing_claim", "{profile}");
+        assert!(doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("\"aud\""));
+        verified.push(profile);
+    }
+    assert!(verified.contains(&"scitokens1"), "{verified:?}");
+    // Without --aud, a SciTokens 1.0 token without aud is accepted (semantics.md §5).
+    let token = env.mint("es", &["--profile", "scitokens1", "--scope", "read:/"]);
+    let (code, _, stderr) = env.run(&["verify", "--jwks", "es.jwks", &token]);
+    assert_eq!(code, 0, "{stderr}");
+}

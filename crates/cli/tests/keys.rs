@@ -199,3 +199,37 @@ fn discovery_refresh_and_offline_against_a_local_https_issuer() {
     ]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+#[test]
+fn offline_never_says_fetching() {
+    let env = Env::new();
+    env.keygen("es", "ES256");
+    let (code, _, stderr) = env.run(&["keys", "add", ISS, "--jwks", "es.jwks"]);
+    assert_eq!(code, 0, "{stderr}");
+    // Spoil the row as another program might, then verify offline with logs on.
+    let db = rusqlite::Connection::open(env.path("cache/scitokens/scitokens_cpp.sqllite")).unwrap();
+    db.execute(
+        "UPDATE keycache SET keys = '{\"jwks\": null}' WHERE issuer = ?1",
+        [ISS],
+    )
+    .unwrap();
+    drop(db);
+    let token = env.mint("es", &["--aud", AUD, "--scope", "read:/"]);
+    let (code, _, stderr) = env.run(&[
+        "-v",
+        "verify",
+        "--offline",
+        "--issuer",
+        ISS,
+        "--aud",
+        AUD,
+        &token,
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("unusable"),
+        "the spoiled row is reported: {stderr}"
+    );
+    assert!(stderr.contains("offline"), "{stderr}");
+    assert!(!stderr.contains("fetching"), "{stderr}");
+}

@@ -274,9 +274,8 @@ impl Claims {
             }
             Some(Value::Array(_)) => ClaimValue::Malformed("empty audience array".into()),
             Some(other) => ClaimValue::Malformed(format!(
-                "expected a string or an array of strings, found {} {}",
-                json::kind_of(other),
-                Untrusted::json(other)
+                "expected a string or an array of strings, found {}",
+                json::describe(other)
             )),
         }
     }
@@ -308,9 +307,8 @@ fn string_claim(value: Option<&Value>) -> ClaimValue<&str> {
         None => ClaimValue::Absent,
         Some(Value::String(s)) => ClaimValue::Present(s),
         Some(other) => ClaimValue::Malformed(format!(
-            "expected a string, found {} {}",
-            json::kind_of(other),
-            Untrusted::json(other)
+            "expected a string, found {}",
+            json::describe(other)
         )),
     }
 }
@@ -327,9 +325,8 @@ fn time_claim(value: Option<&Value>) -> ClaimValue<i64> {
             },
         },
         Some(other) => ClaimValue::Malformed(format!(
-            "expected a number of seconds, found {} {}",
-            json::kind_of(other),
-            Untrusted::json(other)
+            "expected a number of seconds, found {}",
+            json::describe(other)
         )),
     }
 }
@@ -383,6 +380,31 @@ mod tests {
         assert_eq!(c.nbf(), ClaimValue::Present(-5));
         assert_eq!(c.iat().require("iat").unwrap_err().kind(), "missing_claim");
         assert_eq!(c.iat().optional("iat").unwrap(), None);
+    }
+
+    #[test]
+    fn wrong_types_are_described_once() {
+        let c = Claims::from_json(br#"{"sub":null,"exp":true,"aud":7,"jti":["x"]}"#).unwrap();
+        let reason = |e: FormatError| match e {
+            FormatError::MalformedClaim { reason, .. } => reason,
+            other => other.to_string(),
+        };
+        assert_eq!(
+            reason(c.sub().require("sub").unwrap_err()),
+            "expected a string, found null"
+        );
+        assert_eq!(
+            reason(c.exp().require("exp").unwrap_err()),
+            "expected a number of seconds, found the boolean true"
+        );
+        assert_eq!(
+            reason(c.aud().require("aud").unwrap_err()),
+            "expected a string or an array of strings, found the number 7"
+        );
+        assert_eq!(
+            reason(c.jti().require("jti").unwrap_err()),
+            "expected a string, found an array [\"x\"]"
+        );
     }
 
     #[test]

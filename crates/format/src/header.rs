@@ -188,11 +188,7 @@ fn string_field<'a>(field: Option<Text<'a>>, slot: usize) -> Result<Option<Cow<'
         Some(Text::Str(s)) => Ok(Some(s)),
         Some(Text::Other(other)) => Err(FormatError::Header {
             field: HeaderNames::NAMES[slot],
-            reason: format!(
-                "is {} {}, not a string",
-                json::kind_of(&other),
-                Untrusted::json(&other)
-            ),
+            reason: format!("is {}, not a string", json::describe(&other)),
         }),
     }
 }

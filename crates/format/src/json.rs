@@ -63,6 +63,17 @@ pub(crate) fn kind_of(value: &Value) -> &'static str {
     }
 }
 
+/// A value for a message: its kind and, where that says more, the value itself (cut and
+/// escaped): `null`, `the boolean true`, `the number 7`, `an array [1,2]`. Never "null null".
+pub(crate) fn describe(value: &Value) -> String {
+    match value {
+        Value::Null => "null".to_owned(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        other => format!("{} {}", kind_of(other), crate::text::Untrusted::json(other)),
+    }
+}
+
 /// A strict value whose (top-level) object map starts with room for `capacity` members.
 #[derive(Clone, Copy)]
 pub(crate) struct StrictSeed {

@@ -136,9 +136,22 @@ fn string_member<'a>(jwk: &'a Map<String, Value>, name: &'static str) -> Result<
     }
 }
 
+/// A base64url member of a JWK. `=` padding is accepted here (several issuers publish it,
+/// and scitokens-cpp reads it; `docs/semantics.md` §1), only where it is well placed: the
+/// padded text is a multiple of 4 long. The token itself stays strictly unpadded.
 fn bytes_member(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>> {
-    b64::decode(string_member(jwk, name)?)
-        .ok_or_else(|| FormatError::key(format!("JWK {name} is not strict base64url")))
+    let text = string_member(jwk, name)?;
+    let unpadded = text.trim_end_matches('=');
+    let padding = text.len() - unpadded.len();
+    let well_padded = padding == 0 || (padding <= 2 && text.len() % 4 == 0);
+    well_padded
+        .then(|| b64::decode(unpadded))
+        .flatten()
+        .ok_or_else(|| {
+            FormatError::key(format!(
+                "JWK {name} is not base64url (alphabet A-Z a-z 0-9 - _, optional = padding)"
+            ))
+        })
 }
 
 fn ec_from_jwk(jwk: &Map<String, Value>) -> Result<PKey<openssl::pkey::Public>> {
@@ -362,6 +375,47 @@ mod tests {
 
     fn jwk(text: &str) -> Map<String, Value> {
         json::parse_object(text.as_bytes()).unwrap()
+    }
+
+    fn padded(text: &str) -> String {
+        format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4))
+    }
+
+    #[test]
+    fn padded_members_are_accepted_misplaced_padding_is_not() {
+        for alg in [Algorithm::Es256, Algorithm::Rs256] {
+            let key = SigningKey::generate(alg).unwrap();
+            let mut map = key.verifying_key().to_jwk().unwrap();
+            for name in ["x", "y", "n", "e"] {
+                if let Some(Value::String(text)) = map.get(name).cloned() {
+                    map.insert(name.into(), padded(&text).into());
+                }
+            }
+            assert!(
+                map.values()
+                    .any(|v| v.as_str().is_some_and(|s| s.ends_with('='))),
+                "{alg}: the fixture has padding to test"
+            );
+            let parsed = VerifyingKey::from_jwk(&map).unwrap();
+            assert_eq!(
+                parsed.to_jwk().unwrap(),
+                key.verifying_key().to_jwk().unwrap()
+            );
+        }
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        let good = key.verifying_key().to_jwk().unwrap();
+        let x = good["x"].as_str().unwrap().to_owned();
+        for bad in [
+            format!("{x}==="),
+            format!("={x}"),
+            format!("{}={}", &x[..4], &x[4..]),
+            format!("{x}=="),
+        ] {
+            let mut map = good.clone();
+            map.insert("x".into(), bad.clone().into());
+            let err = VerifyingKey::from_jwk(&map).unwrap_err().to_string();
+            assert!(err.contains("JWK x is not base64url"), "{bad}: {err}");
+        }
     }
 
     #[test]

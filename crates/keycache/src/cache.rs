@@ -449,6 +449,15 @@ impl Inner {
         }
     }
 
+    /// What a miss in the file leads to, for log messages: an offline cache never fetches.
+    fn next_step(&self) -> &'static str {
+        if self.config.offline {
+            "; not fetched: the key cache is offline"
+        } else {
+            "; fetching"
+        }
+    }
+
     /// Keys from the file if its row decodes and has not expired; installs them in memory.
     fn load_from_file(&self, issuer: &str, now: i64) -> Option<(Arc<KeySet>, i64)> {
         let text = match self.store.get(issuer) {
@@ -456,13 +465,18 @@ impl Inner {
             Ok(None) => return None,
             Ok(Some(Err(reason))) => {
                 log::warn!(
-                    "key cache row for {} unusable ({reason}); fetching",
-                    Untrusted::new(issuer)
+                    "key cache row for {} unusable ({reason}){}",
+                    Untrusted::new(issuer),
+                    self.next_step()
                 );
                 return None;
             }
             Err(e) => {
-                log::warn!("{e}; fetching {} instead", Untrusted::new(issuer));
+                log::warn!(
+                    "{e}; keys of {}{}",
+                    Untrusted::new(issuer),
+                    self.next_step()
+                );
                 return None;
             }
         };
@@ -479,8 +493,9 @@ impl Inner {
             Ok(_) => None,
             Err(reason) => {
                 log::warn!(
-                    "key cache row for {} unusable ({reason}); fetching",
-                    Untrusted::new(issuer)
+                    "key cache row for {} unusable ({reason}){}",
+                    Untrusted::new(issuer),
+                    self.next_step()
                 );
                 None
             }

@@ -209,6 +209,25 @@ fn keys_of_more_issuers_than_memory_holds_are_read_back_from_the_file() {
 }
 
 #[test]
+fn issuers_publishing_padded_base64_members_are_usable() {
+    let s = Setup::new("padded");
+    let mut doc: serde_json::Value = serde_json::from_str(&key_set(&[&s.key])).unwrap();
+    for name in ["x", "y"] {
+        let text = doc["keys"][0][name].as_str().unwrap().to_owned();
+        doc["keys"][0][name] = format!("{text}{}", "=".repeat((4 - text.len() % 4) % 4)).into();
+    }
+    assert!(
+        doc.to_string().contains("=\""),
+        "the document has padding: {doc}"
+    );
+    s.server.set_jwks(&doc.to_string());
+    let cache = s.cache();
+    let keys = cache.keys(&s.server.url(), None).unwrap();
+    assert_eq!(keys.len(), 1);
+    assert!(keys.skipped().is_empty());
+}
+
+#[test]
 fn concurrent_misses_make_one_fetch() {
     let s = Setup::new("single-flight");
     s.server.set(

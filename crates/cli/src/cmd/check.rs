@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use scitokens_enforce::{Decision, EnforceError, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::scope::{RequestTarget, Scope};
-use scitokens_format::{names, KeySet, Profile, UnverifiedToken, VerifiedToken};
+use scitokens_format::{
+    names, FormatError, KeySet, Profile, Untrusted, UnverifiedToken, VerifiedToken,
+};
 use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource, StaticKeys};
 use serde_json::{json, Value};
 
@@ -38,8 +40,31 @@ fn key_source(opts: &KeyOpts, issuers: &[String]) -> Result<Arc<dyn KeySource>> 
         let what = format!("--jwks {}", path.display());
         let keys = KeySet::from_json(&document).map_err(CliError::input(what.clone()))?;
         if keys.is_empty() {
-            return Err(CliError::Usage(format!(
-                "{what}: no usable ES256 or RS256 key"
+            // Nothing can verify the token: it is not valid here (exit 1), and each skipped
+            // key says why.
+            let skipped: Vec<String> = keys
+                .skipped()
+                .iter()
+                .map(|s| match &s.kid {
+                    Some(kid) => format!(
+                        "key {} (kid {}): {}",
+                        s.index,
+                        Untrusted::new(kid),
+                        s.reason
+                    ),
+                    None => format!("key {}: {}", s.index, s.reason),
+                })
+                .collect();
+            let reason = if skipped.is_empty() {
+                format!("{what} holds no key")
+            } else {
+                format!(
+                    "{what} has no usable ES256 or RS256 key; skipped {}",
+                    skipped.join("; ")
+                )
+            };
+            return Err(CliError::InvalidToken(EnforceError::Format(
+                FormatError::InvalidKeySet { reason },
             )));
         }
         let source = issuers.iter().fold(StaticKeys::new(), |source, issuer| {

@@ -39,9 +39,9 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Printer) -> Result<()> {
         ": decoded only; the signature and the claims were not checked (use `scitoken verify`)",
     )?;
     out.styled(HEAD, "header", "")?;
-    out.line(indent(&Value::Object(header.clone())))?;
+    out.block(&indent(&Value::Object(header.clone())))?;
     out.styled(HEAD, "claims", "")?;
-    out.line(indent(&Value::Object(claims.to_map())))?;
+    out.block(&indent(&Value::Object(claims.to_map())))?;
     out.styled(HEAD, "times", "")?;
     for name in [names::IAT, names::NBF, names::EXP] {
         match claims.time(name).optional(name) {

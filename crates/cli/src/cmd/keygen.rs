@@ -91,7 +91,7 @@ pub(crate) fn jwks(args: &JwksArgs, out: &mut Printer) -> Result<()> {
     let jwks = KeySet::new(vec![key])
         .to_json()
         .map_err(CliError::input("encoding the key set"))?;
-    out.line(&jwks)?;
+    out.block(&jwks)?;
     let value = serde_json::from_str(&jwks)
         .map_err(|e| CliError::Usage(format!("encoding the key set: {e}")))?;
     out.document(&value)

@@ -65,7 +65,7 @@ pub(crate) fn keys(command: &KeysCommand, out: &mut Printer) -> Result<u8> {
                     ))?;
                     let jwks = serde_json::to_string_pretty(&row.jwks)
                         .map_err(|e| CliError::Usage(e.to_string()))?;
-                    out.line(jwks)?;
+                    out.block(&jwks)?;
                 }
                 Err(reason) => out.line(format!("{issuer}: unusable row: {reason}"))?,
             }
