@@ -79,12 +79,16 @@ pub extern "C" fn keycache_set_background_refresh(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        let mut g = state::global();
         if enabled == 0 {
-            if let Some(refresher) = g.refresher.take() {
+            // Stopped outside the library's lock: token validation goes on meanwhile.
+            let refresher = state::global().refresher.take();
+            if let Some(refresher) = refresher {
                 refresher.stop();
             }
-        } else if g.refresher.is_none() {
+            return Ok(0);
+        }
+        let mut g = state::global();
+        if g.refresher.is_none() {
             let cache = g.cache()?;
             g.refresher = Some(cache.start_refresher().map_err(|e| e.to_string())?);
         }

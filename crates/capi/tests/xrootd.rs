@@ -371,6 +371,15 @@ fn xrootd_authorizes_through_our_library() {
                 .sign(&key, now)
                 .unwrap(),
         ),
+        (
+            // Debian's library refuses it under XRootD; so must a drop-in (semantics.md §5).
+            "SciTokens 1.0 token without aud",
+            TokenBuilder::new(Profile::SciTokens1, ISSUER)
+                .subject("alice")
+                .scope("read:/")
+                .sign(&key, now)
+                .unwrap(),
+        ),
         ("tampered signature", {
             let mut t = st("read:/");
             let last = t.pop().unwrap();

@@ -259,7 +259,7 @@ fn cases() -> Vec<Case> {
             p.clone(),
             Sig::Key(ES),
             "keys/issuer.jwks",
-            err("header", "\"kid\" is a number"),
+            err("header", "\"kid\" is the number 7, not a string"),
         ),
         case(
             "es256-header-rsa-key",

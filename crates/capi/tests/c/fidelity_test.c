@@ -7,7 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <scitokens/scitokens.h>
 
 static int failures = 0;
@@ -289,6 +293,39 @@ static void messages_and_monitoring(SciTokenKey key, const char *token) {
     free(out);
 }
 
+/* keycache_stop_background_refresh returns promptly even while a refresh hangs on an issuer
+ * that accepts connections and never answers (the kernel's backlog accepts them). */
+static void stop_is_prompt(const char *keydir) {
+    char *err = NULL;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {0};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(fd, 8) == 0 &&
+              getsockname(fd, (struct sockaddr *)&addr, &len) == 0,
+          "a silent listener");
+    char iss[64];
+    snprintf(iss, sizeof iss, "https://127.0.0.1:%d", ntohs(addr.sin_port));
+    OK(scitoken_config_set_int("keycache.update_interval_s", 0, &err), err, "refresh on every use");
+    OK(scitoken_config_set_int("keycache.refresh_interval_ms", 10, &err), err, "refresher every 10 ms");
+    OK(keycache_set_jwks(iss, slurp(keydir, "issuer.jwks"), &err), err, "keys of the silent issuer");
+    OK(keycache_set_background_refresh(1, &err), err, "background refresh on");
+    usleep(300 * 1000); /* a refresh of the silent issuer is under way */
+    struct timespec start, end;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    OK(keycache_stop_background_refresh(&err), err, "background refresh off");
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double waited = (double)(end.tv_sec - start.tv_sec) + (double)(end.tv_nsec - start.tv_nsec) / 1e9;
+    /* The library waits at most 0.5 s; the bound leaves room for a loaded machine and is far
+     * below the 30 s the hung request takes. */
+    CHECK(waited < 5.0, "stop waited %.2f s", waited);
+    OK(keycache_delete_jwks(iss, &err), err, "forget the silent issuer");
+    OK(scitoken_config_set_int("keycache.refresh_interval_ms", 60000, &err), err, "refresher back");
+    OK(scitoken_config_set_int("keycache.update_interval_s", 600, &err), err, "update interval back");
+    close(fd);
+}
+
 /* 50,000 made-up issuers with no allow-list: memory flat after the first thousand, the
  * monitoring document under 1 MB, and few network attempts (loopback port 1 refuses). */
 static void flood(SciTokenKey key) {
@@ -335,6 +372,7 @@ int main(int argc, char **argv) {
     key_id_none(argv[1]);
     configuration(token);
     messages_and_monitoring(key, token);
+    stop_is_prompt(argv[1]);
     flood(key);
 
     free(token);
