@@ -15,14 +15,14 @@ runs=${2:-5}
 bash .ci/setup >/dev/null
 echo "== build (release)" >&2
 cargo build -q --release --locked -p scitokens-capi -p scitokens-cli
-cargo build -q --release --locked -p scitokens-enforce --example compare
+cargo build -q --release --locked -p scitokens-bench-driver --bin compare
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/ours" "$work/cache/scitokens" bench/results
 ln -s "$PWD/target/release/libSciTokens.so" "$work/ours/libSciTokens.so.0"
 gcc -O2 -pthread -o "$work/capi_bench" bench/capi_bench.c -lSciTokens -ldl
 scitoken=$PWD/target/release/scitoken
-rust=$PWD/target/release/examples/compare
+rust=$PWD/target/release/compare
 python=$PWD/.venv/bin/python
 issuer=https://issuer.bench.example
 aud=https://storage.bench.example
