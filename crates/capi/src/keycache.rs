@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int};
 
 use scitokens_format::{Clock, SystemClock};
-use scitokens_keycache::{CacheLocation, KeySource};
+use scitokens_keycache::CacheLocation;
 use serde_json::json;
 
 use crate::ffi;

@@ -10,7 +10,7 @@ use scitokens_format::{
     danger, names, sign_parts, Algorithm, Claims, Clock, Header, Profile, SigningKey, SystemClock,
     Untrusted, UnverifiedToken, VerifiedToken, VerifyingKey, TYP_AT_JWT, TYP_JWT,
 };
-use scitokens_keycache::{KeySource, MAX_ISSUER_LEN};
+use scitokens_keycache::MAX_ISSUER_LEN;
 use scitokens_validate::ValidationError;
 use serde_json::Value;
 

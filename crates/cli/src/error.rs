@@ -3,9 +3,8 @@
 use std::path::{Path, PathBuf};
 
 use scitokens_enforce::EnforceError;
-use scitokens_format::FormatError;
+use scitokens_format::{Fault, FormatError};
 use scitokens_keycache::KeyCacheError;
-use scitokens_validate::ValidationError;
 use thiserror::Error;
 
 /// Result alias for this crate.
@@ -79,22 +78,9 @@ impl CliError {
     /// Sorts an error from verifying a token: is the token invalid (exit 1), or could it not
     /// be judged (exit 2)?
     pub(crate) fn from_verification(e: EnforceError) -> Self {
-        let cannot_judge = match &e {
-            EnforceError::Keys(keys) => !matches!(
-                keys,
-                KeyCacheError::UnknownKid { .. }
-                    | KeyCacheError::IssuerNotAllowed { .. }
-                    | KeyCacheError::InvalidIssuer { .. }
-                    | KeyCacheError::UnknownIssuer { .. }
-            ),
-            EnforceError::Validation(ValidationError::Config { .. }) => true,
-            EnforceError::Http { .. } | EnforceError::InvalidOperation { .. } => true,
-            _ => false,
-        };
-        if cannot_judge {
-            CliError::CannotVerify(e)
-        } else {
-            CliError::InvalidToken(e)
+        match e.fault() {
+            Fault::Token => CliError::InvalidToken(e),
+            Fault::Request | Fault::Server => CliError::CannotVerify(e),
         }
     }
 

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use scitokens_format::scope::{RequestTarget, Scope};
 use scitokens_format::{
-    names, Clock, Profile, SystemClock, UnverifiedToken, VerifiedToken, DEFAULT_MAX_TOKEN_LEN,
+    names, Clock, KeySource, Profile, SystemClock, UnverifiedToken, VerifiedToken,
+    DEFAULT_MAX_TOKEN_LEN,
 };
-use scitokens_keycache::KeySource;
 use scitokens_validate::{
     UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY_S, DEFAULT_FUTURE_SKEW_S,
 };
@@ -46,8 +46,9 @@ pub struct EnforcerConfig {
 
 /// Tokens `authorize` remembers by default.
 pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
-/// How long a remembered token is trusted by default: the key cache's refresh interval.
-pub const DEFAULT_TOKEN_CACHE_MAX_AGE_S: i64 = scitokens_keycache::DEFAULT_UPDATE_INTERVAL_S;
+/// How long a remembered token is trusted by default: the key cache's default refresh
+/// interval (scitokens-cpp's 600 s; a test keeps the two equal).
+pub const DEFAULT_TOKEN_CACHE_MAX_AGE_S: i64 = 600;
 
 impl Default for EnforcerConfig {
     fn default() -> Self {
@@ -73,8 +74,7 @@ impl Default for EnforcerConfig {
 /// ```
 /// use std::sync::Arc;
 /// use scitokens_enforce::{Enforcer, EnforcerConfig, Operation};
-/// use scitokens_format::{Algorithm, KeySet, Profile, SigningKey, TokenBuilder, FixedClock};
-/// use scitokens_keycache::StaticKeys;
+/// use scitokens_format::{Algorithm, KeySet, Profile, SigningKey, StaticKeys, TokenBuilder, FixedClock};
 ///
 /// let key = SigningKey::generate(Algorithm::Es256)?;
 /// let keys = StaticKeys::new()

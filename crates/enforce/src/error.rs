@@ -1,7 +1,6 @@
 //! The enforcer's error type: why a token is invalid (a denial is not an error).
 
-use scitokens_format::{FormatError, Untrusted};
-use scitokens_keycache::KeyCacheError;
+use scitokens_format::{Fault, FormatError, Untrusted};
 use scitokens_validate::ValidationError;
 use thiserror::Error;
 
@@ -16,9 +15,6 @@ pub enum EnforceError {
     /// The token does not decode, or a scope or requested path is invalid.
     #[error(transparent)]
     Format(#[from] FormatError),
-    /// No key for the token could be had.
-    #[error(transparent)]
-    Keys(#[from] KeyCacheError),
     /// The claims are not acceptable here.
     #[error(transparent)]
     Validation(#[from] ValidationError),
@@ -46,11 +42,28 @@ impl EnforceError {
     pub fn kind(&self) -> &'static str {
         match self {
             EnforceError::Format(e) => e.kind(),
-            EnforceError::Keys(e) => e.kind(),
             EnforceError::Validation(e) => e.kind(),
             EnforceError::NoScope => "no_scope",
             EnforceError::Http { .. } => "http",
             EnforceError::InvalidOperation { .. } => "invalid_operation",
+        }
+    }
+
+    /// Who the error is about, decided once here for every front end: the token is invalid
+    /// (CLI exit 1, HTTP 401), the request cannot be tested (HTTP 400), or the server could
+    /// not judge the token (keys unavailable, configuration: CLI exit 2, HTTP 503).
+    ///
+    /// ```
+    /// use scitokens_enforce::EnforceError;
+    /// use scitokens_format::Fault;
+    /// assert_eq!(EnforceError::NoScope.fault(), Fault::Token);
+    /// ```
+    pub fn fault(&self) -> Fault {
+        match self {
+            EnforceError::Format(e) => e.fault(),
+            EnforceError::Validation(e) => e.fault(),
+            EnforceError::NoScope => Fault::Token,
+            EnforceError::Http { .. } | EnforceError::InvalidOperation { .. } => Fault::Request,
         }
     }
 }

@@ -19,7 +19,7 @@ const T: i64 = 1_700_000_000;
 struct Counting(StaticKeys, AtomicUsize);
 
 impl KeySource for Counting {
-    fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_keycache::Result<Arc<KeySet>> {
+    fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_format::Result<Arc<KeySet>> {
         self.1.fetch_add(1, Ordering::SeqCst);
         self.0.keys(issuer, kid)
     }

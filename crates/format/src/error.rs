@@ -27,6 +27,19 @@ impl fmt::Display for Part {
     }
 }
 
+/// Who an error is about, which decides what a server answers: the token is invalid (HTTP
+/// 401, CLI exit 1), the request cannot be tested (HTTP 400), or the server could not judge
+/// (keys unavailable, configuration, I/O: HTTP 500/503, CLI exit 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The token: malformed, badly signed, or naming an issuer or key that is not served.
+    Token,
+    /// The request: a path, operation or header that cannot be tested.
+    Request,
+    /// The server: it could not judge the token (keys unavailable, configuration, I/O).
+    Server,
+}
+
 /// Everything that can go wrong reading, writing, signing or verifying a token, a key, a key set
 /// or a scope. Each variant names the part at fault; untrusted text is quoted and truncated.
 #[derive(Debug, thiserror::Error)]
@@ -120,6 +133,30 @@ pub enum FormatError {
     UnknownKid {
         /// The `kid` asked for.
         kid: Untrusted,
+    },
+    /// A key source has no keys for the token's issuer.
+    #[error("no keys configured for issuer {issuer}")]
+    UnknownIssuer {
+        /// The issuer.
+        issuer: Untrusted,
+    },
+    /// The issuer's current key set has no key with the token's `kid`.
+    #[error("kid {kid} not published by {issuer}")]
+    KidNotPublished {
+        /// The key identifier from the token.
+        kid: Untrusted,
+        /// The issuer.
+        issuer: Untrusted,
+    },
+    /// A key source could not give keys for the token; its own error says why.
+    #[error("{source}")]
+    KeySource {
+        /// The source's short name for the error (`offline`, `fetch_failed`, ...).
+        kind: &'static str,
+        /// Whether the token or the source ([`Fault::Server`]) is at fault.
+        fault: Fault,
+        /// The source's error.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The token has no `kid` and the key set does not hold exactly one key.
     #[error("token has no kid and the key set holds {count} keys; without a kid exactly one is required")]
@@ -227,6 +264,9 @@ impl FormatError {
             FormatError::BadSignature { .. } => "bad_signature",
             FormatError::KeyAlgMismatch { .. } => "key_alg_mismatch",
             FormatError::UnknownKid { .. } => "unknown_kid",
+            FormatError::UnknownIssuer { .. } => "unknown_issuer",
+            FormatError::KidNotPublished { .. } => "unknown_kid",
+            FormatError::KeySource { kind, .. } => kind,
             FormatError::AmbiguousKey { .. } => "ambiguous_key",
             FormatError::DuplicateKid { .. } => "duplicate_kid",
             FormatError::InvalidKey { .. } => "invalid_key",
@@ -239,6 +279,45 @@ impl FormatError {
             FormatError::Mint { .. } => "mint",
             FormatError::Crypto { .. } => "crypto",
             FormatError::Io { .. } => "io",
+        }
+    }
+
+    /// Who the error is about.
+    ///
+    /// ```
+    /// use scitokens_format::{Fault, FormatError};
+    /// assert_eq!(FormatError::MissingAlg.fault(), Fault::Token);
+    /// ```
+    pub fn fault(&self) -> Fault {
+        match self {
+            FormatError::KeySource { fault, .. } => *fault,
+            FormatError::InvalidRequestPath { .. } => Fault::Request,
+            FormatError::Mint { .. } | FormatError::Crypto { .. } | FormatError::Io { .. } => {
+                Fault::Server
+            }
+            FormatError::TooLong { .. }
+            | FormatError::SegmentCount { .. }
+            | FormatError::EmptySegment { .. }
+            | FormatError::TokenWithKey
+            | FormatError::Base64 { .. }
+            | FormatError::Json { .. }
+            | FormatError::MissingAlg
+            | FormatError::AlgNotAllowed { .. }
+            | FormatError::Header { .. }
+            | FormatError::SignatureLength { .. }
+            | FormatError::BadSignature { .. }
+            | FormatError::KeyAlgMismatch { .. }
+            | FormatError::UnknownKid { .. }
+            | FormatError::UnknownIssuer { .. }
+            | FormatError::KidNotPublished { .. }
+            | FormatError::AmbiguousKey { .. }
+            | FormatError::DuplicateKid { .. }
+            | FormatError::InvalidKey { .. }
+            | FormatError::InvalidKeySet { .. }
+            | FormatError::MissingClaim { .. }
+            | FormatError::MalformedClaim { .. }
+            | FormatError::Profile { .. }
+            | FormatError::InvalidScope { .. } => Fault::Token,
         }
     }
 

@@ -14,7 +14,7 @@
 //! - scopes and paths as types whose constructors refuse anything that could widen a grant.
 //!
 //! Non-goals: encryption (JWE), algorithms other than ES256 and RS256, key discovery (that is
-//! `scitokens-keycache`).
+//! `scitokens-keycache`; the [`KeySource`] trait it implements lives here).
 //!
 //! ```
 //! use scitokens_format::{Algorithm, KeySet, Profile, SigningKey, TokenBuilder, UnverifiedToken};
@@ -55,13 +55,14 @@ mod mint;
 mod object;
 mod profile;
 pub mod scope;
+mod source;
 mod text;
 mod token;
 mod verifier;
 
 pub use claims::{names, Audience, ClaimValue, Claims};
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
-pub use error::{FormatError, Part, Result};
+pub use error::{Fault, FormatError, Part, Result};
 pub use header::{Header, TYP_AT_JWT, TYP_JWT};
 pub use json::parse_object as parse_json_object;
 pub use jwk::{KeySet, SkippedKey, MAX_KEY_SET_KEYS};
@@ -72,5 +73,6 @@ pub use key::{
 pub use loopback::is_loopback_http;
 pub use mint::{sign_parts, TokenBuilder, DEFAULT_LIFETIME_S};
 pub use profile::{Profile, VER_SCITOKENS_2, WLCG_VER_1_0};
+pub use source::{KeySource, StaticKeys};
 pub use text::{Untrusted, MAX_ECHO_CHARS};
 pub use token::{UnverifiedToken, VerifiedToken, DEFAULT_MAX_TOKEN_LEN};

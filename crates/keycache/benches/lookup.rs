@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use scitokens_format::{
     Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder, UnverifiedToken,
 };
-use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
+use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
 
 const ISSUER: &str = "https://issuer.example.org/wlcg";
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 
 use lru::LruCache;
-use scitokens_format::{Clock, KeySet, SystemClock, Untrusted};
+use scitokens_format::{Clock, Fault, FormatError, KeySet, KeySource, SystemClock, Untrusted};
 use serde_json::{Map, Value};
 
 use crate::config::{KeyCacheConfig, MAX_ISSUER_LEN};
@@ -15,7 +15,6 @@ use crate::discovery::Discovery;
 use crate::error::{KeyCacheError, Result};
 use crate::metrics::Counters;
 use crate::row::CachedRow;
-use crate::source::KeySource;
 use crate::store::Store;
 
 /// Issuer keys from OIDC discovery, kept in a SQLite file shared with other processes (and
@@ -242,8 +241,11 @@ impl KeyCache {
     }
 }
 
-impl KeySource for KeyCache {
-    fn keys(&self, issuer: &str, kid: Option<&str>) -> Result<Arc<KeySet>> {
+impl KeyCache {
+    /// The issuer's keys (holding `kid` if given), by the policy above, with the cache's own
+    /// error. Through [`KeySource`] the error becomes a [`FormatError`] that keeps its kind
+    /// and message and says whether the token or the cache is at fault.
+    pub fn keys(&self, issuer: &str, kid: Option<&str>) -> Result<Arc<KeySet>> {
         let now = self.inner.clock.now();
         let cached = self
             .inner
@@ -270,6 +272,46 @@ impl KeySource for KeyCache {
                     Counters::bump(&self.inner.state(issuer).counters.expired_keys);
                 }
                 self.inner.load(issuer, kid, now)
+            }
+        }
+    }
+}
+
+impl KeySource for KeyCache {
+    fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_format::Result<Arc<KeySet>> {
+        KeyCache::keys(self, issuer, kid).map_err(FormatError::from)
+    }
+}
+
+impl From<KeyCacheError> for FormatError {
+    /// Keeps format errors as they are and names an unpublished `kid` as such; anything else
+    /// is the cache's, with who is at fault: an issuer the cache will not fetch from is the
+    /// token's, a failure to get keys is the cache's.
+    fn from(e: KeyCacheError) -> Self {
+        match e {
+            KeyCacheError::Format(inner) => inner,
+            KeyCacheError::UnknownKid { kid, issuer } => {
+                FormatError::KidNotPublished { kid, issuer }
+            }
+            other => {
+                let fault = match &other {
+                    KeyCacheError::InvalidIssuer { .. }
+                    | KeyCacheError::IssuerNotAllowed { .. } => Fault::Token,
+                    KeyCacheError::Offline { .. }
+                    | KeyCacheError::Http { .. }
+                    | KeyCacheError::Metadata { .. }
+                    | KeyCacheError::FetchFailed { .. }
+                    | KeyCacheError::FetchRateLimited { .. }
+                    | KeyCacheError::Storage { .. }
+                    | KeyCacheError::Config { .. }
+                    | KeyCacheError::UnknownKid { .. }
+                    | KeyCacheError::Format(_) => Fault::Server,
+                };
+                FormatError::KeySource {
+                    kind: other.kind(),
+                    fault,
+                    source: Box::new(other),
+                }
             }
         }
     }

@@ -33,12 +33,6 @@ pub enum KeyCacheError {
         /// The issuer.
         issuer: Untrusted,
     },
-    /// A static key source holds no keys for this issuer.
-    #[error("no keys configured for issuer {issuer}")]
-    UnknownIssuer {
-        /// The issuer.
-        issuer: Untrusted,
-    },
     /// One HTTP step of discovery failed.
     #[error("fetching {url}: {reason}")]
     Http {
@@ -113,16 +107,18 @@ impl KeyCacheError {
     /// ```
     /// use scitokens_keycache::KeyCacheError;
     /// use scitokens_format::Untrusted;
-    /// let err = KeyCacheError::UnknownIssuer { issuer: Untrusted::new("https://x") };
-    /// assert_eq!(err.kind(), "unknown_issuer");
-    /// assert_eq!(err.to_string(), "no keys configured for issuer \"https://x\"");
+    /// let err = KeyCacheError::Offline { issuer: Untrusted::new("https://x") };
+    /// assert_eq!(err.kind(), "offline");
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "no usable cached keys for issuer \"https://x\", and the key cache is offline"
+    /// );
     /// ```
     pub fn kind(&self) -> &'static str {
         match self {
             KeyCacheError::InvalidIssuer { .. } => "invalid_issuer",
             KeyCacheError::IssuerNotAllowed { .. } => "issuer_not_allowed",
             KeyCacheError::Offline { .. } => "offline",
-            KeyCacheError::UnknownIssuer { .. } => "unknown_issuer",
             KeyCacheError::Http { .. } => "http",
             KeyCacheError::Metadata { .. } => "metadata",
             KeyCacheError::FetchFailed { .. } => "fetch_failed",

@@ -37,7 +37,6 @@ mod error;
 mod metrics;
 mod refresher;
 mod row;
-mod source;
 mod store;
 
 pub use cache::{IssuerInfo, KeyCache};
@@ -52,4 +51,6 @@ pub use discovery::USER_AGENT;
 pub use error::{KeyCacheError, Result};
 pub use refresher::{Refresher, REFRESHER_STOP_WAIT};
 pub use row::CachedRow;
-pub use source::{KeySource, StaticKeys};
+/// The key-source trait and the static source live in `scitokens-format` (the bottom of the
+/// stack); re-exported here for callers that use the cache.
+pub use scitokens_format::{KeySource, StaticKeys};

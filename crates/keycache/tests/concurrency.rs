@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use common::{key_set, TempDir};
 use scitokens_format::{Algorithm, SigningKey};
-use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
+use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
 use scitokens_testkit::https;
 
 const ROUNDS: usize = 60;

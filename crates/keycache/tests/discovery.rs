@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{key_set, Setup};
 use scitokens_format::{Algorithm, SigningKey};
-use scitokens_keycache::{KeyCacheConfig, KeySource, USER_AGENT};
+use scitokens_keycache::{KeyCacheConfig, USER_AGENT};
 use scitokens_testkit::https::Reply;
 use serde_json::json;
 

@@ -10,7 +10,7 @@ use std::process::Command;
 
 use common::{key_set, TempDir};
 use scitokens_format::{Clock, Profile, SigningKey, SystemClock, TokenBuilder, UnverifiedToken};
-use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
+use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
 use scitokens_testkit::{interop_required, read_testdata, testdata, Reference};
 
 /// An issuer nobody listens on: any network fetch would fail.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use common::{key_set, Setup, TempDir, T0};
-use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
+use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
 use scitokens_testkit::https::Reply;
 
 #[test]

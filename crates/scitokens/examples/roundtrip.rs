@@ -15,7 +15,7 @@ use scitokens::enforce::{Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens::format::{
     Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder, UnverifiedToken,
 };
-use scitokens::keycache::{CacheLocation, KeyCache, KeyCacheConfig, KeySource};
+use scitokens::keycache::{CacheLocation, KeyCache, KeyCacheConfig};
 use scitokens_localissuer::LocalIssuer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

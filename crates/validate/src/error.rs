@@ -1,6 +1,6 @@
 //! The validator's error type.
 
-use scitokens_format::{FormatError, Profile, Untrusted};
+use scitokens_format::{Fault, FormatError, Profile, Untrusted};
 use thiserror::Error;
 
 /// Result alias for this crate.
@@ -102,6 +102,21 @@ impl ValidationError {
             ValidationError::Rejected { .. } => "rejected",
             ValidationError::Config { .. } => "config",
             ValidationError::Format(inner) => inner.kind(),
+        }
+    }
+
+    /// Who the error is about: a configuration error is the server's, the rest the token's.
+    pub fn fault(&self) -> Fault {
+        match self {
+            ValidationError::Config { .. } => Fault::Server,
+            ValidationError::Format(inner) => inner.fault(),
+            ValidationError::UntrustedIssuer { .. }
+            | ValidationError::Expired { .. }
+            | ValidationError::NotYetValid { .. }
+            | ValidationError::WrongAudience { .. }
+            | ValidationError::ProfileNotAccepted { .. }
+            | ValidationError::UnknownClaim { .. }
+            | ValidationError::Rejected { .. } => Fault::Token,
         }
     }
 }

@@ -197,7 +197,7 @@ pub struct Counting {
 }
 
 impl KeySource for Counting {
-    fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_keycache::Result<Arc<KeySet>> {
+    fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_format::Result<Arc<KeySet>> {
         self.lookups.fetch_add(1, Ordering::SeqCst);
         self.inner.keys(issuer, kid)
     }

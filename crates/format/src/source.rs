@@ -1,17 +1,23 @@
-//! Where verifying keys come from: the [`KeySource`] trait and a static implementation.
+//! Where verifying keys come from: the [`KeySource`] trait, and [`StaticKeys`] for keys known
+//! in advance. Here, at the bottom of the stack, so an enforcer can be built over any source
+//! without the key cache (and its SQLite and HTTPS) when keys come from elsewhere.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use scitokens_format::{FormatError, KeySet, Untrusted};
-
-use crate::error::{KeyCacheError, Result};
+#[cfg(doc)]
+use crate::error::Fault;
+use crate::error::{FormatError, Result};
+use crate::jwk::KeySet;
+use crate::text::Untrusted;
 
 /// Turns an issuer and a token's `kid` into the issuer's parsed keys.
 ///
-/// Callers check the issuer against their allow-list *before* asking (the enforcer does):
-/// a source may fetch from the network for any issuer it is asked about.
+/// Callers check the issuer against their allow-list *before* asking (the enforcer does): a
+/// source may fetch from the network for any issuer it is asked about. A source that cannot
+/// answer returns [`FormatError::KeySource`] with [`Fault::Server`]; one that has no such
+/// issuer or `kid` says so ([`FormatError::UnknownIssuer`], [`FormatError::KidNotPublished`]).
 pub trait KeySource: Send + Sync {
     /// The issuer's current key set, holding a key for `kid` if one is given.
     ///
@@ -29,8 +35,7 @@ impl<T: KeySource + ?Sized> KeySource for Arc<T> {
 /// Fixed key sets per issuer, from JWKS files or values; never fetches.
 ///
 /// ```
-/// use scitokens_format::{Algorithm, KeySet, SigningKey};
-/// use scitokens_keycache::{KeySource, StaticKeys};
+/// use scitokens_format::{Algorithm, KeySet, KeySource, SigningKey, StaticKeys};
 ///
 /// let key = SigningKey::generate(Algorithm::Es256).unwrap();
 /// let keys = StaticKeys::new()
@@ -58,11 +63,9 @@ impl StaticKeys {
 
     /// Adds an issuer's keys from a JWKS file.
     pub fn with_jwks_file(self, issuer: impl Into<String>, path: &Path) -> Result<Self> {
-        let document = std::fs::read(path).map_err(|source| {
-            KeyCacheError::Format(FormatError::Io {
-                path: path.to_owned(),
-                source,
-            })
+        let document = std::fs::read(path).map_err(|source| FormatError::Io {
+            path: path.to_owned(),
+            source,
         })?;
         Ok(self.with_issuer(issuer, KeySet::from_json(&document)?))
     }
@@ -78,12 +81,12 @@ impl KeySource for StaticKeys {
         let keys = self
             .issuers
             .get(issuer)
-            .ok_or_else(|| KeyCacheError::UnknownIssuer {
+            .ok_or_else(|| FormatError::UnknownIssuer {
                 issuer: Untrusted::new(issuer),
             })?;
         if let Some(kid) = kid {
             if !keys.contains_kid(kid) {
-                return Err(KeyCacheError::UnknownKid {
+                return Err(FormatError::KidNotPublished {
                     kid: Untrusted::new(kid),
                     issuer: Untrusted::new(issuer),
                 });
