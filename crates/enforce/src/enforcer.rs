@@ -35,13 +35,20 @@ pub struct EnforcerConfig {
     pub unknown_claims: UnknownClaims,
     /// Longest token accepted, in bytes.
     pub max_token_len: usize,
-    /// Allow `http://` loopback issuers (tests only).
-    pub allow_http_loopback_issuers: bool,
+    /// Settings that weaken validation, kept apart so that setting one is a visible choice.
+    pub dangerous: DangerousEnforcerConfig,
     /// Verified tokens remembered by `authorize` (0 disables the cache).
     pub token_cache_capacity: usize,
     /// Seconds a remembered token is trusted without a new signature check; keep it no longer
     /// than the key cache's refresh interval.
     pub token_cache_max_age_s: i64,
+}
+
+/// The settings of an [`EnforcerConfig`] that weaken it; all off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DangerousEnforcerConfig {
+    /// Allow `http://` issuers on loopback hosts. For tests only.
+    pub allow_http_loopback_issuers: bool,
 }
 
 /// Tokens `authorize` remembers by default.
@@ -61,7 +68,7 @@ impl Default for EnforcerConfig {
             compat_acls: false,
             unknown_claims: UnknownClaims::Refuse,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
-            allow_http_loopback_issuers: false,
+            dangerous: DangerousEnforcerConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
             token_cache_max_age_s: DEFAULT_TOKEN_CACHE_MAX_AGE_S,
         }
@@ -138,8 +145,10 @@ impl Enforcer {
         let mut builder = Validator::builder()
             .exp_leeway(config.exp_leeway_s)
             .future_skew(config.future_skew_s)
-            .allow_http_loopback_issuers(config.allow_http_loopback_issuers)
             .unknown_claims(config.unknown_claims);
+        if config.dangerous.allow_http_loopback_issuers {
+            builder = builder.dangerous().allow_http_loopback_issuers().done();
+        }
         for issuer in config.issuers {
             builder = builder.issuer(issuer);
         }

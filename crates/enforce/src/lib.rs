@@ -23,7 +23,8 @@ mod operation;
 mod token_cache;
 
 pub use enforcer::{
-    Enforcer, EnforcerConfig, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE_S,
+    DangerousEnforcerConfig, Enforcer, EnforcerConfig, DEFAULT_TOKEN_CACHE_CAPACITY,
+    DEFAULT_TOKEN_CACHE_MAX_AGE_S,
 };
 pub use error::{EnforceError, Result};
 pub use grants::{Acl, Decision, Denial, Grants};

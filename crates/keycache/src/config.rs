@@ -53,6 +53,14 @@ pub enum CacheLocation {
     InMemory,
 }
 
+/// The settings of a [`KeyCacheConfig`] that weaken it; all off by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DangerousKeyCacheConfig {
+    /// Allow `http://` issuers and `jwks_uri`s on loopback addresses (127.0.0.0/8, `[::1]`,
+    /// `localhost`). For tests only; never set it in production.
+    pub allow_http_loopback: bool,
+}
+
 /// Key cache settings. `KeyCacheConfig::default()` is scitokens-cpp's behaviour.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyCacheConfig {
@@ -86,9 +94,9 @@ pub struct KeyCacheConfig {
     /// Callers check their own allow-list before asking (the enforcer does); this is the
     /// same rule enforced a second time, at the only place that touches the network.
     pub fetch_allow_list: Option<Vec<String>>,
-    /// Allow `http://` issuers and `jwks_uri`s on loopback addresses (127.0.0.0/8, `[::1]`,
-    /// `localhost`). For tests only; never set it in production.
-    pub allow_http_loopback: bool,
+    /// Settings that weaken the cache's checks, kept apart so that setting one is a visible
+    /// choice.
+    pub dangerous: DangerousKeyCacheConfig,
     /// Issuers kept in memory (keys, counters, failure state), least recently used out.
     pub max_issuers: usize,
     /// Fetches per minute for issuers the cache has never seen (no cached keys, no earlier
@@ -116,7 +124,7 @@ impl Default for KeyCacheConfig {
             admin_timeout: DEFAULT_ADMIN_TIMEOUT,
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             fetch_allow_list: None,
-            allow_http_loopback: false,
+            dangerous: DangerousKeyCacheConfig::default(),
             max_issuers: DEFAULT_MAX_ISSUERS,
             new_issuer_fetches_per_minute: DEFAULT_NEW_ISSUER_FETCHES_PER_MINUTE,
             offline: false,

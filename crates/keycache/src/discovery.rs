@@ -70,7 +70,7 @@ impl Discovery {
         let agent = |timeout: Duration| -> Agent {
             Agent::config_builder()
                 .timeout_global(Some(timeout))
-                .https_only(!config.allow_http_loopback)
+                .https_only(!config.dangerous.allow_http_loopback)
                 .max_redirects(MAX_REDIRECTS)
                 .http_status_as_error(false)
                 .user_agent(USER_AGENT)
@@ -82,7 +82,7 @@ impl Discovery {
             request: agent(config.request_timeout),
             admin: agent(config.admin_timeout),
             max_bytes: config.max_response_bytes,
-            allow_http_loopback: config.allow_http_loopback,
+            allow_http_loopback: config.dangerous.allow_http_loopback,
         })
     }
 

@@ -148,13 +148,6 @@ impl ValidatorBuilder {
         self
     }
 
-    /// Allows `http://` issuers on loopback hosts (127.0.0.0/8, `[::1]`, `localhost`). For
-    /// tests only.
-    pub fn allow_http_loopback_issuers(mut self, allow: bool) -> Self {
-        self.allow_http_loopback_issuers = allow;
-        self
-    }
-
     /// Registers a check for claim `name`; several checks per claim run in registration order.
     /// In SciTokens 1.0 tokens, a claim with a check is an accepted claim.
     pub fn check(mut self, name: impl Into<String>, check: impl ClaimCheck + 'static) -> Self {
@@ -171,20 +164,10 @@ impl ValidatorBuilder {
         self
     }
 
-    /// Accepts a token from any issuer (whose keys the caller found): for scitokens-cpp's
-    /// `scitoken_deserialize` with no issuer list, which the C ABI must reproduce. `iss`
-    /// must still be a string. Never use it in front of a key source that fetches for any
-    /// issuer it is asked about.
-    pub fn any_issuer(mut self) -> Self {
-        self.any_issuer = true;
-        self
-    }
-
-    /// Leaves `aud` to the caller: for scitokens-cpp's deserialize and validator calls, where
-    /// the audience is checked later, by the enforcer, or not at all.
-    pub fn skip_audience(mut self) -> Self {
-        self.skip_audience = true;
-        self
+    /// The settings that weaken validation, each reached on purpose (as rustls's
+    /// `dangerous()`): any issuer, no audience check, `http://` issuers on loopback.
+    pub fn dangerous(self) -> DangerousValidatorBuilder {
+        DangerousValidatorBuilder(self)
     }
 
     /// What to do with unknown claims in SciTokens 1.0 tokens (default
@@ -241,6 +224,54 @@ impl ValidatorBuilder {
             skip_audience: self.skip_audience,
             unknown_claims: self.unknown_claims,
         })
+    }
+}
+
+/// The dangerous part of a [`ValidatorBuilder`], from [`ValidatorBuilder::dangerous`]; back to
+/// the safe builder with [`done`](Self::done).
+///
+/// ```
+/// use scitokens_validate::Validator;
+/// let validator = Validator::builder()
+///     .dangerous()
+///     .allow_http_loopback_issuers()
+///     .done()
+///     .issuer("http://127.0.0.1:8443")
+///     .build()?;
+/// assert_eq!(validator.issuers(), ["http://127.0.0.1:8443"]);
+/// assert!(Validator::builder().issuer("http://127.0.0.1:8443").build().is_err());
+/// # Ok::<(), scitokens_validate::ValidationError>(())
+/// ```
+#[must_use = "call done() to go back to the builder"]
+pub struct DangerousValidatorBuilder(ValidatorBuilder);
+
+impl DangerousValidatorBuilder {
+    /// Accepts a token from any issuer (whose keys the caller found): for scitokens-cpp's
+    /// `scitoken_deserialize` with no issuer list, which the C ABI must reproduce. `iss` must
+    /// still be a string. Never use it in front of a key source that fetches for any issuer
+    /// it is asked about.
+    pub fn any_issuer(mut self) -> Self {
+        self.0.any_issuer = true;
+        self
+    }
+
+    /// Leaves `aud` to the caller: for scitokens-cpp's deserialize and validator calls, where
+    /// the audience is checked later, by the enforcer, or not at all.
+    pub fn skip_audience(mut self) -> Self {
+        self.0.skip_audience = true;
+        self
+    }
+
+    /// Allows `http://` issuers on loopback hosts (127.0.0.0/8, `[::1]`, `localhost`). For
+    /// tests only.
+    pub fn allow_http_loopback_issuers(mut self) -> Self {
+        self.0.allow_http_loopback_issuers = true;
+        self
+    }
+
+    /// Back to the safe builder.
+    pub fn done(self) -> ValidatorBuilder {
+        self.0
     }
 }
 

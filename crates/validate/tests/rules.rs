@@ -259,12 +259,16 @@ fn configuration_errors() {
     assert!(err(base().exp_leeway(-1)).contains("negative"));
     assert!(Validator::builder()
         .issuer("http://127.0.0.1:8080")
-        .allow_http_loopback_issuers(true)
+        .dangerous()
+        .allow_http_loopback_issuers()
+        .done()
         .build()
         .is_ok());
     assert!(err(Validator::builder()
         .issuer("http://10.0.0.1")
-        .allow_http_loopback_issuers(true))
+        .dangerous()
+        .allow_http_loopback_issuers()
+        .done())
     .contains("https"));
 }
 
@@ -422,8 +426,10 @@ fn any_issuer_and_skip_audience_are_explicit_opt_ins() {
         "no issuer, no opt-in: a configuration error"
     );
     let lenient = Validator::builder()
+        .dangerous()
         .any_issuer()
         .skip_audience()
+        .done()
         .build()
         .unwrap();
     let elsewhere = claims(
