@@ -11,7 +11,6 @@ use std::num::NonZeroUsize;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use lru::LruCache;
-use openssl::sha::Sha256;
 use scitokens_format::VerifiedToken;
 
 /// Entries kept.
@@ -33,20 +32,25 @@ static CACHE: LazyLock<Mutex<LruCache<[u8; 32], Entry>>> = LazyLock::new(|| {
 
 /// The cache key of a token accepted under `issuers` and `profile`.
 pub(crate) fn key(token: &str, issuers: Option<&[String]>, profile: u8) -> [u8; 32] {
-    let mut hash = Sha256::new();
-    hash.update(&(token.len() as u64).to_le_bytes());
-    hash.update(token.as_bytes());
+    let token_len = (token.len() as u64).to_le_bytes();
+    let lens: Vec<[u8; 8]> = issuers
+        .unwrap_or_default()
+        .iter()
+        .map(|issuer| (issuer.len() as u64).to_le_bytes())
+        .collect();
+    let mut parts: Vec<&[u8]> = vec![&token_len, token.as_bytes()];
     match issuers {
-        None => hash.update(b"\x00any"),
+        None => parts.push(b"\x00any"),
         Some(list) => {
-            for issuer in list {
-                hash.update(&(issuer.len() as u64).to_le_bytes());
-                hash.update(issuer.as_bytes());
+            for (issuer, len) in list.iter().zip(&lens) {
+                parts.push(len);
+                parts.push(issuer.as_bytes());
             }
         }
     }
-    hash.update(&[profile]);
-    hash.finish()
+    let profile = [profile];
+    parts.push(&profile);
+    scitokens_format::sha256(&parts)
 }
 
 /// The cached token, if present, not expired at `now` and young enough.

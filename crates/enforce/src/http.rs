@@ -2,7 +2,7 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use scitokens_format::Untrusted;
+use scitokens_format::{percent_decode, Plus, Untrusted};
 
 use crate::error::{EnforceError, Result};
 use crate::operation::Operation;
@@ -100,36 +100,12 @@ pub fn token_from_query(query: &str) -> Result<Option<String>> {
         if found.is_some() {
             return Err(http_err(PART, "appears more than once"));
         }
-        let decoded =
-            percent_decode(value).ok_or_else(|| http_err(PART, "bad percent-encoding"))?;
+        let decoded = percent_decode(value, Plus::Space)
+            .map_err(|reason| http_err(PART, format!("bad percent-encoding: {reason}")))?;
         let token = decoded.strip_prefix("Bearer ").unwrap_or(&decoded);
         found = Some(checked(token, PART)?);
     }
     Ok(found)
-}
-
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = text.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// What an HTTP or WebDAV request needs: operations on its target, and for `COPY`/`MOVE`
@@ -245,6 +221,8 @@ mod tests {
         );
         assert!(token_from_query("authz=a&authz=b").is_err());
         assert!(token_from_query("authz=%zz").is_err());
+        // "+1" is not two hex digits, though u8::from_str_radix would read it as 1.
+        assert!(token_from_query("authz=a.b.c%+1").is_err());
         assert!(token_from_query("authz=").is_err());
         assert_eq!(token_from_query("authzx=1").unwrap(), None);
     }

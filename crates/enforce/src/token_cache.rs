@@ -38,11 +38,7 @@ impl TokenCache {
     }
 
     pub(crate) fn key(token: &str) -> [u8; 32] {
-        // The hasher, not the one-shot `sha256()`: in OpenSSL 3 the latter fetches the
-        // algorithm from the provider on every call (a lock; twice the time here).
-        let mut hasher = openssl::sha::Sha256::new();
-        hasher.update(token.as_bytes());
-        hasher.finish()
+        scitokens_format::sha256(&[token.as_bytes()])
     }
 
     fn shard(&self, key: &[u8; 32]) -> &Mutex<LruCache<[u8; 32], Entry>> {

@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use josekit::jws::{JwsSigner, ES256, RS256};
 use openssl::ec::{EcGroup, EcKey};
-use openssl::hash::{hash, MessageDigest};
 use openssl::nid::Nid;
 use openssl::pkey::{Id, PKey, Private, Public};
 use openssl::rsa::Rsa;
@@ -179,8 +178,7 @@ impl VerifyingKey {
     /// The default `kid`: the first 4 bytes, in hex, of SHA-256 over the DER
     /// SubjectPublicKeyInfo (what scitokens-cpp's `scitokens-generate-jwks` writes).
     pub fn default_kid(&self) -> Result<String> {
-        let digest =
-            hash(MessageDigest::sha256(), &self.to_spki_der()?).map_err(FormatError::crypto)?;
+        let digest = crate::encoding::sha256(&[&self.to_spki_der()?]);
         Ok(digest[..4].iter().map(|b| format!("{b:02x}")).collect())
     }
 

@@ -45,6 +45,7 @@ mod b64;
 mod claims;
 mod clock;
 pub mod danger;
+mod encoding;
 mod error;
 mod header;
 mod json;
@@ -62,6 +63,7 @@ mod verifier;
 
 pub use claims::{names, Audience, ClaimValue, Claims};
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
+pub use encoding::{percent_decode, sha256, Plus};
 pub use error::{Fault, FormatError, Part, Result};
 pub use header::{Header, TYP_AT_JWT, TYP_JWT};
 pub use json::parse_object as parse_json_object;

@@ -15,14 +15,6 @@ pub const DEFAULT_EXP_LEEWAY_S: i64 = 0;
 /// How far `iat` and `nbf` may be in the future by default (semantics.md §4).
 pub const DEFAULT_FUTURE_SKEW_S: i64 = 60;
 
-/// Every profile, the default set of accepted ones.
-pub const ALL_PROFILES: [Profile; 4] = [
-    Profile::SciTokens1,
-    Profile::SciTokens2,
-    Profile::Wlcg,
-    Profile::AccessToken,
-];
-
 /// Claims with built-in rules; in SciTokens 1.0 tokens, any other claim needs a callback.
 const KNOWN_CLAIMS: [&str; 10] = [
     names::ISS,
@@ -194,7 +186,7 @@ impl ValidatorBuilder {
             }
         }
         for audience in &self.audiences {
-            if ALL_PROFILES
+            if Profile::ALL
                 .iter()
                 .any(|p| p.any_audience() == Some(audience.as_str()))
             {
@@ -203,7 +195,7 @@ impl ValidatorBuilder {
                 )));
             }
         }
-        let profiles = self.profiles.unwrap_or_else(|| ALL_PROFILES.to_vec());
+        let profiles = self.profiles.unwrap_or_else(|| Profile::ALL.to_vec());
         if profiles.is_empty() {
             return Err(config("no profile is accepted".into()));
         }

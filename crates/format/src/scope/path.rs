@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::request::RequestPath;
+use crate::encoding::{percent_decode, Plus};
 
 /// How many rounds of percent-decoding a scope path segment gets before a remaining escape
 /// makes it invalid.
@@ -185,7 +186,7 @@ fn decode_segment(raw: &str) -> Result<Cow<'_, str>, String> {
         if pass == MAX_DECODE_PASSES {
             break;
         }
-        current = Cow::Owned(percent_decode(&current)?);
+        current = Cow::Owned(percent_decode(&current, Plus::Literal).map_err(str::to_owned)?);
     }
     Err(format!(
         "path segment still holds a percent escape after {MAX_DECODE_PASSES} decoding passes"
@@ -198,28 +199,6 @@ fn describe(c: char) -> String {
         '\\' => "a backslash".into(),
         c => format!("control character U+{:04X}", c as u32),
     }
-}
-
-fn percent_decode(text: &str) -> Result<String, String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes
-                .get(i + 1..i + 3)
-                .and_then(|h| std::str::from_utf8(h).ok())
-                .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .ok_or_else(|| "\"%\" is not followed by two hex digits".to_owned())?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| "percent escapes do not decode to UTF-8".to_owned())
 }
 
 #[cfg(test)]

@@ -1,0 +1,92 @@
+//! The byte-level helpers every crate of the workspace shares: percent-decoding and SHA-256.
+//! One of each, so a fix lands everywhere.
+
+use openssl::sha;
+
+/// What a `+` means in percent-encoded text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Plus {
+    /// A literal `+` (paths: RFC 3986).
+    Literal,
+    /// A space (query strings and forms: `application/x-www-form-urlencoded`).
+    Space,
+}
+
+/// Decodes `%XX` escapes (exactly two hex digits each) and, with [`Plus::Space`], `+`. The
+/// result must be UTF-8. The error is a reason to put in a message.
+///
+/// ```
+/// use scitokens_format::{percent_decode, Plus};
+/// assert_eq!(percent_decode("a%20b+c", Plus::Literal).unwrap(), "a b+c");
+/// assert_eq!(percent_decode("a%20b+c", Plus::Space).unwrap(), "a b c");
+/// assert!(percent_decode("%+1", Plus::Literal).is_err()); // "+1" is not two hex digits
+/// assert!(percent_decode("%c0", Plus::Literal).is_err()); // not UTF-8
+/// ```
+pub fn percent_decode(text: &str, plus: Plus) -> Result<String, &'static str> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let value = match bytes.get(i + 1..i + 3) {
+                    Some(&[hi, lo]) => hex(hi).zip(hex(lo)).map(|(hi, lo)| hi << 4 | lo),
+                    _ => None,
+                };
+                out.push(value.ok_or("\"%\" is not followed by two hex digits")?);
+                i += 3;
+            }
+            b'+' if plus == Plus::Space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| "percent escapes do not decode to UTF-8")
+}
+
+fn hex(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
+/// SHA-256 of `parts`, hashed one after the other.
+///
+/// Through `SHA256_Init`/`Update`/`Final`: OpenSSL 3's one-shot `SHA256()` goes through
+/// `EVP_Q_digest`, which fetches the algorithm from the provider (a lock and a free) on every
+/// call: 0.51 µs against 0.27 µs for a 480-byte signing input, measured here.
+///
+/// ```
+/// use scitokens_format::sha256;
+/// assert_eq!(sha256(&[b"ab", b"c"]), sha256(&[b"abc"]));
+/// assert_eq!(sha256(&[b"abc"])[..4], [0xba, 0x78, 0x16, 0xbf]);
+/// ```
+pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = sha::Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_need_two_hex_digits() {
+        for bad in ["%", "%2", "%+1", "%-1", "% 1", "%1g", "%%41", "a%"] {
+            assert!(percent_decode(bad, Plus::Space).is_err(), "{bad}");
+        }
+        assert_eq!(percent_decode("%2e%2E%41", Plus::Literal).unwrap(), "..A");
+        assert_eq!(
+            percent_decode("%e2%80%ae", Plus::Literal).unwrap(),
+            "\u{202e}"
+        );
+    }
+}
