@@ -14,7 +14,7 @@ use std::sync::{Arc, LazyLock};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use libfuzzer_sys::fuzz_target;
-use scitokens_enforce::{Decision, Enforcer, EnforcerConfig, Grants, Operation};
+use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Grants, Operation};
 use scitokens_format::scope::{RequestTarget, Resource, Scope};
 use scitokens_format::{danger, FixedClock, KeySet, VerifyingKey};
 use scitokens_keycache::StaticKeys;
@@ -88,7 +88,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let grants = enforcer.verify(&token).expect("authorize accepted it");
-    let acls: Vec<String> = grants.acls(false).iter().map(ToString::to_string).collect();
+    let acls: Vec<String> = grants.acls(AclForm::Native).iter().map(ToString::to_string).collect();
     if let Ok(scopes) = Scope::parse_list(&acls.join(" ")) {
         let rebuilt = Grants::new(grants.profile(), scopes, grants.expires());
         assert_eq!(

@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scitokens_enforce::{method_needs, token_from_authorization, token_from_query};
+use scitokens_enforce::{method_needs, token_from_authorization, token_from_query, Existence};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -32,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let method = header.split_whitespace().next().unwrap_or("");
-    for (a, b) in [(false, false), (true, true)] {
+    for (a, b) in [(Existence::Absent, Existence::Absent), (Existence::Exists, Existence::Exists)] {
         let _ = method_needs(method, a, b);
     }
 });

@@ -5,7 +5,7 @@ use std::ptr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use scitokens_enforce::{Decision, Enforcer, EnforcerConfig, Operation};
+use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::scope::RequestTarget;
 use scitokens_format::{FixedClock, SystemClock};
 use scitokens_keycache::StaticKeys;
@@ -49,7 +49,10 @@ fn make(
         issuers: vec![issuer.to_owned()],
         audiences: audiences.to_vec(),
         profiles: Some(profile.accepted()),
-        compat_acls: profile == CProfile::Compat,
+        acl_form: match profile {
+            CProfile::Compat => AclForm::Compat,
+            CProfile::Only(_) => AclForm::Native,
+        },
         // As scitokens-cpp's enforcer: unknown claims are the Validator API's business.
         unknown_claims: UnknownClaims::Ignore,
         // Tokens reach the enforcer already verified (scitoken_deserialize); it never looks

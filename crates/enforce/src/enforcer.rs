@@ -12,7 +12,7 @@ use scitokens_validate::{
 };
 
 use crate::error::{EnforceError, Result};
-use crate::grants::{Acl, Decision, Grants};
+use crate::grants::{Acl, AclForm, Decision, Grants};
 use crate::operation::Operation;
 use crate::token_cache::TokenCache;
 
@@ -29,8 +29,8 @@ pub struct EnforcerConfig {
     pub exp_leeway_s: i64,
     /// Seconds `iat`/`nbf` may be in the future.
     pub future_skew_s: i64,
-    /// ACLs in scitokens-cpp's form (`docs/semantics.md` §8).
-    pub compat_acls: bool,
+    /// The form [`Enforcer::acls`] writes.
+    pub acl_form: AclForm,
     /// Unknown claims in SciTokens 1.0 tokens: refused by default (`docs/semantics.md` §3).
     pub unknown_claims: UnknownClaims,
     /// Longest token accepted, in bytes.
@@ -65,7 +65,7 @@ impl Default for EnforcerConfig {
             profiles: None,
             exp_leeway_s: DEFAULT_EXP_LEEWAY_S,
             future_skew_s: DEFAULT_FUTURE_SKEW_S,
-            compat_acls: false,
+            acl_form: AclForm::Native,
             unknown_claims: UnknownClaims::Refuse,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             dangerous: DangerousEnforcerConfig::default(),
@@ -113,7 +113,7 @@ struct Inner {
     validator: Validator,
     keys: Arc<dyn KeySource>,
     clock: Arc<dyn Clock>,
-    compat_acls: bool,
+    acl_form: AclForm,
     max_token_len: usize,
     exp_leeway_s: i64,
     token_cache: Option<TokenCache>,
@@ -124,7 +124,7 @@ impl std::fmt::Debug for Enforcer {
         f.debug_struct("Enforcer")
             .field("validator", &self.inner.validator)
             .field("token_cache", &self.inner.token_cache.is_some())
-            .field("compat_acls", &self.inner.compat_acls)
+            .field("acl_form", &self.inner.acl_form)
             .field("max_token_len", &self.inner.max_token_len)
             .finish_non_exhaustive()
     }
@@ -168,7 +168,7 @@ impl Enforcer {
                 validator: builder.build()?,
                 keys,
                 clock,
-                compat_acls: config.compat_acls,
+                acl_form: config.acl_form,
                 max_token_len: config.max_token_len,
                 exp_leeway_s: config.exp_leeway_s,
                 token_cache: TokenCache::new(
@@ -224,9 +224,9 @@ impl Enforcer {
         ))
     }
 
-    /// The token's grants as ACLs (compatibility form if configured).
+    /// The token's grants as ACLs, in the configured form.
     pub fn acls(&self, token: &VerifiedToken) -> Result<Vec<Acl>> {
-        Ok(self.grants(token)?.acls(self.inner.compat_acls))
+        Ok(self.grants(token)?.acls(self.inner.acl_form))
     }
 
     /// Tests one request against a verified token.

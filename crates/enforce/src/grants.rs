@@ -128,6 +128,17 @@ impl Decision {
     }
 }
 
+/// How ACLs are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AclForm {
+    /// The token's own authz names, resources as written in scopes (`storage.read:/data`).
+    #[default]
+    Native,
+    /// scitokens-cpp's `(authz, path)` list, WLCG names translated, paths decoded
+    /// (`docs/semantics.md` §8): what XRootD and HTCondor consume.
+    Compat,
+}
+
 /// One access-control entry: an authorization and the path (or URL) it applies to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Acl {
@@ -207,18 +218,17 @@ impl Grants {
         Decision::Allowed { by }
     }
 
-    /// The grants as ACLs: the token's own names (`storage.read:/data`), or with `compat`,
-    /// scitokens-cpp's `(authz, path)` list with decoded paths (`docs/semantics.md` §8).
-    pub fn acls(&self, compat: bool) -> Vec<Acl> {
+    /// The grants as ACLs in `form`.
+    pub fn acls(&self, form: AclForm) -> Vec<Acl> {
         let mut out: Vec<Acl> = Vec::new();
         for scope in &self.scopes {
-            for entry in self.entries_of(scope, compat) {
+            for entry in self.entries_of(scope, form) {
                 if !out.contains(&entry) {
                     out.push(entry);
                 }
             }
         }
-        if compat && self.all_compute_writes() {
+        if form == AclForm::Compat && self.all_compute_writes() {
             let write = acl("condor", "/WRITE");
             if !out.contains(&write) {
                 out.push(write);
@@ -229,7 +239,7 @@ impl Grants {
 
     /// The scopes whose compatibility entries (`docs/semantics.md` §8) list `authz` on a path
     /// that covers `target` on segment boundaries: what a consumer matching the list of
-    /// [`acls(true)`](Self::acls) would allow. Empty when none does.
+    /// [`acls(AclForm::Compat)`](Self::acls) would allow. Empty when none does.
     ///
     /// ```
     /// use scitokens_enforce::Grants;
@@ -249,7 +259,7 @@ impl Grants {
         let mut by: Vec<Scope> = self
             .scopes
             .iter()
-            .filter(|scope| self.entries_of(scope, true).iter().any(lists))
+            .filter(|scope| self.entries_of(scope, AclForm::Compat).iter().any(lists))
             .cloned()
             .collect();
         if by.is_empty() && self.all_compute_writes() && lists(&acl("condor", "/WRITE")) {
@@ -264,8 +274,8 @@ impl Grants {
     }
 
     /// The entries one scope contributes; `condor:/WRITE` (from three scopes) aside.
-    fn entries_of(&self, scope: &Scope, compat: bool) -> Vec<Acl> {
-        if !compat {
+    fn entries_of(&self, scope: &Scope, form: AclForm) -> Vec<Acl> {
+        if form == AclForm::Native {
             return vec![acl(
                 scope.authz().as_str(),
                 &resource_string(scope.resource()),

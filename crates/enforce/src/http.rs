@@ -108,6 +108,16 @@ pub fn token_from_query(query: &str) -> Result<Option<String>> {
     Ok(found)
 }
 
+/// Whether a request's target (or `Destination`) exists already: writing over something is
+/// a modification, writing something new a creation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existence {
+    /// It exists.
+    Exists,
+    /// It does not exist yet.
+    Absent,
+}
+
 /// What an HTTP or WebDAV request needs: operations on its target, and for `COPY`/`MOVE`
 /// one on the destination.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -125,33 +135,30 @@ pub struct MethodNeeds {
 /// the destination (`docs/semantics.md` §7).
 ///
 /// ```
-/// use scitokens_enforce::{method_needs, Operation};
-/// assert_eq!(method_needs("PUT", true, false).unwrap().target, [Operation::Modify]);
-/// assert_eq!(method_needs("COPY", true, false).unwrap().destination, Some(Operation::Create));
-/// assert_eq!(method_needs("MOVE", true, false).unwrap().target, [Operation::Read, Operation::Modify]);
-/// assert!(method_needs("TRACE", false, false).is_err());
+/// use scitokens_enforce::{method_needs, Existence::{Absent, Exists}, Operation};
+/// assert_eq!(method_needs("PUT", Exists, Absent).unwrap().target, [Operation::Modify]);
+/// assert_eq!(method_needs("COPY", Exists, Absent).unwrap().destination, Some(Operation::Create));
+/// assert_eq!(method_needs("MOVE", Exists, Absent).unwrap().target, [Operation::Read, Operation::Modify]);
+/// assert!(method_needs("TRACE", Absent, Absent).is_err());
 /// ```
 pub fn method_needs(
     method: &str,
-    target_exists: bool,
-    destination_exists: bool,
+    target: Existence,
+    destination: Existence,
 ) -> Result<MethodNeeds> {
-    let write = |exists: bool| {
-        if exists {
-            Operation::Modify
-        } else {
-            Operation::Create
-        }
+    let write = |existence: Existence| match existence {
+        Existence::Exists => Operation::Modify,
+        Existence::Absent => Operation::Create,
     };
-    let (target, destination) = match method {
+    let (on_target, on_destination) = match method {
         "GET" | "HEAD" | "PROPFIND" | "OPTIONS" => (vec![Operation::Read], None),
-        "PUT" => (vec![write(target_exists)], None),
+        "PUT" => (vec![write(target)], None),
         "DELETE" => (vec![Operation::Modify], None),
         "MKCOL" => (vec![Operation::Create], None),
-        "COPY" => (vec![Operation::Read], Some(write(destination_exists))),
+        "COPY" => (vec![Operation::Read], Some(write(destination))),
         "MOVE" => (
             vec![Operation::Read, Operation::Modify],
-            Some(write(destination_exists)),
+            Some(write(destination)),
         ),
         other => {
             return Err(http_err(
@@ -161,13 +168,14 @@ pub fn method_needs(
         }
     };
     Ok(MethodNeeds {
-        target,
-        destination,
+        target: on_target,
+        destination: on_destination,
     })
 }
 
 #[cfg(test)]
 mod tests {
+    use super::Existence::{Absent, Exists};
     use super::*;
 
     /// Found by the `http` fuzz target: a Basic credential decoding to "a. b" was returned as
@@ -230,23 +238,23 @@ mod tests {
     #[test]
     fn methods() {
         assert_eq!(
-            method_needs("GET", false, false).unwrap().target,
+            method_needs("GET", Absent, Absent).unwrap().target,
             [Operation::Read]
         );
         assert_eq!(
-            method_needs("PUT", false, false).unwrap().target,
+            method_needs("PUT", Absent, Absent).unwrap().target,
             [Operation::Create]
         );
         assert_eq!(
-            method_needs("DELETE", true, false).unwrap().target,
+            method_needs("DELETE", Exists, Absent).unwrap().target,
             [Operation::Modify]
         );
         assert_eq!(
-            method_needs("MKCOL", false, false).unwrap().target,
+            method_needs("MKCOL", Absent, Absent).unwrap().target,
             [Operation::Create]
         );
         // MOVE deletes its source: read alone is not enough.
-        let mv = method_needs("MOVE", true, true).unwrap();
+        let mv = method_needs("MOVE", Exists, Exists).unwrap();
         assert_eq!(
             (mv.target, mv.destination),
             (
@@ -254,13 +262,13 @@ mod tests {
                 Some(Operation::Modify)
             )
         );
-        let cp = method_needs("COPY", true, false).unwrap();
+        let cp = method_needs("COPY", Exists, Absent).unwrap();
         assert_eq!(
             (cp.target, cp.destination),
             (vec![Operation::Read], Some(Operation::Create))
         );
         assert!(
-            method_needs("get", false, false).is_err(),
+            method_needs("get", Absent, Absent).is_err(),
             "methods are case-sensitive"
         );
     }

@@ -27,8 +27,9 @@ pub use enforcer::{
     DEFAULT_TOKEN_CACHE_MAX_AGE_S,
 };
 pub use error::{EnforceError, Result};
-pub use grants::{Acl, Decision, Denial, Grants};
+pub use grants::{Acl, AclForm, Decision, Denial, Grants};
 pub use http::{
-    method_needs, token_from_authorization, token_from_query, MethodNeeds, OAUTH_BASIC_PASSWORD,
+    method_needs, token_from_authorization, token_from_query, Existence, MethodNeeds,
+    OAUTH_BASIC_PASSWORD,
 };
 pub use operation::Operation;

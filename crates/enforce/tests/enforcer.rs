@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use scitokens_enforce::{Acl, Decision, Enforcer, EnforcerConfig, Operation};
+use scitokens_enforce::{Acl, AclForm, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::{
     Algorithm, KeySet, ManualClock, Profile, SigningKey, TokenBuilder, UnverifiedToken,
 };
@@ -36,7 +36,11 @@ fn setup(compat: bool) -> (Enforcer, SigningKey, Arc<ManualClock>, Arc<Counting>
         EnforcerConfig {
             issuers: vec![ISS.into()],
             audiences: vec![AUD.into()],
-            compat_acls: compat,
+            acl_form: if compat {
+                AclForm::Compat
+            } else {
+                AclForm::Native
+            },
             ..EnforcerConfig::default()
         },
         source.clone(),

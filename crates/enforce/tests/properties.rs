@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a failed test
 
 use proptest::prelude::*;
-use scitokens_enforce::{Decision, Grants, Operation};
+use scitokens_enforce::{AclForm, Decision, Grants, Operation};
 use scitokens_format::scope::{RequestPath, RequestTarget, Resource, Scope};
 use scitokens_format::Profile;
 
@@ -85,7 +85,7 @@ proptest! {
         let Ok(target) = RequestTarget::parse(&request) else { return Ok(()) };
         let op = &OPS[op];
         // Rebuild grants from the ACL list alone: same answers.
-        let acls: Vec<String> = grants.acls(false).iter().map(ToString::to_string).collect();
+        let acls: Vec<String> = grants.acls(AclForm::Native).iter().map(ToString::to_string).collect();
         let from_acls = Grants::new(Profile::Wlcg, Scope::parse_list(&acls.join(" ")).unwrap(), 0);
         prop_assert_eq!(grants.test(op, &target).is_allowed(), from_acls.test(op, &target).is_allowed());
     }

@@ -4,7 +4,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use scitokens_enforce::{Decision, EnforceError, Enforcer, EnforcerConfig, Operation};
+use scitokens_enforce::{AclForm, Decision, EnforceError, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::scope::{RequestTarget, Scope};
 use scitokens_format::{
     names, FormatError, KeySet, Profile, Untrusted, UnverifiedToken, VerifiedToken,
@@ -83,7 +83,7 @@ fn enforcer(
     issuers: Vec<String>,
     claims: &ClaimOpts,
     keys: &KeyOpts,
-    compat_acls: bool,
+    acl_form: AclForm,
 ) -> Result<Enforcer> {
     let source = key_source(keys, &issuers)?;
     let profiles = (!claims.profile.is_empty())
@@ -93,7 +93,7 @@ fn enforcer(
             issuers,
             audiences: claims.aud.clone(),
             profiles,
-            compat_acls,
+            acl_form,
             token_cache_capacity: 0,
             ..EnforcerConfig::default()
         },
@@ -120,7 +120,7 @@ pub(crate) fn verify(args: &VerifyArgs, out: &mut Printer) -> Result<u8> {
             .map_err(|e| verification(e.into()))?;
         vec![iss.to_owned()]
     };
-    let enforcer = enforcer(issuers, &args.claims, &args.keys, false)?;
+    let enforcer = enforcer(issuers, &args.claims, &args.keys, AclForm::Native)?;
     let verified = enforcer.verify_signature(&token).map_err(verification)?;
     let profile = enforcer
         .validator()
@@ -217,7 +217,12 @@ fn summary(
 
 pub(crate) fn acls(args: &AclsArgs, out: &mut Printer) -> Result<u8> {
     let token = input::token(args.token.as_deref())?;
-    let enforcer = enforcer(args.issuer.clone(), &args.claims, &args.keys, args.compat)?;
+    let form = if args.compat {
+        AclForm::Compat
+    } else {
+        AclForm::Native
+    };
+    let enforcer = enforcer(args.issuer.clone(), &args.claims, &args.keys, form)?;
     let verified = enforcer.verify_signature(&token).map_err(verification)?;
     let acls = enforcer.acls(&verified).map_err(verification)?;
     out.document(&json!({
@@ -240,7 +245,12 @@ pub(crate) fn test(args: &TestArgs, out: &mut Printer) -> Result<u8> {
     let target =
         RequestTarget::parse(&args.path).map_err(|e| CliError::Usage(format!("--path: {e}")))?;
     let token = input::token(args.token.as_deref())?;
-    let enforcer = enforcer(args.issuer.clone(), &args.claims, &args.keys, false)?;
+    let enforcer = enforcer(
+        args.issuer.clone(),
+        &args.claims,
+        &args.keys,
+        AclForm::Native,
+    )?;
     let verified = enforcer.verify_signature(&token).map_err(verification)?;
     let grants = enforcer.grants(&verified).map_err(verification)?;
     let scopes = |list: &[Scope]| list.iter().map(ToString::to_string).collect::<Vec<_>>();

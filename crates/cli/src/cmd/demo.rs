@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::sync::Arc;
 
-use scitokens_enforce::{Decision, Enforcer, EnforcerConfig, Operation};
+use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::{
     Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder, UnverifiedToken,
 };
@@ -158,7 +158,7 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     out.line(format!("   keys     cached in {cache_file}"))?;
 
     // 5. ACLs.
-    let acls = grants.acls(false);
+    let acls = grants.acls(AclForm::Native);
     step(
         out,
         5,
