@@ -192,7 +192,7 @@ impl Global {
             .cache
             .as_ref()
             .map(KeyCache::metrics)
-            .unwrap_or(Value::Null);
+            .unwrap_or_default();
         let mut issuers = Map::new();
         // Issuers with validations first, then those the key cache alone knows, up to the
         // bound: the document stays small whatever the traffic.
@@ -202,25 +202,18 @@ impl Global {
             .iter()
             .map(|(name, _)| name.clone())
             .collect();
-        if let Value::Object(metrics) = &key_metrics {
-            for name in metrics.keys() {
-                if names.len() >= MAX_MONITORED_ISSUERS.get() {
-                    break;
-                }
-                if !self.monitoring.issuers.contains(name) {
-                    names.push(name.clone());
-                }
+        for name in key_metrics.keys() {
+            if names.len() >= MAX_MONITORED_ISSUERS.get() {
+                break;
+            }
+            if !self.monitoring.issuers.contains(name) {
+                names.push(name.clone());
             }
         }
         names.sort();
         for name in names {
             let s = self.monitoring.issuers.peek(&name);
-            let m = key_metrics.get(&name);
-            let counter = |key: &str| {
-                m.and_then(|m| m.get(key))
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0)
-            };
+            let m = key_metrics.get(&name).copied().unwrap_or_default();
             let (sync_s, async_s) =
                 s.map_or((0.0, 0.0), |s| (s.sync_total_time_s, s.async_total_time_s));
             issuers.insert(
@@ -234,16 +227,16 @@ impl Global {
                     "sync_total_time_s": sync_s,
                     "async_total_time_s": async_s,
                     "total_validation_time_s": sync_s + async_s,
-                    "successful_key_lookups": counter("fetch_ok"),
-                    "failed_key_lookups": counter("fetch_failed"),
-                    "background_refreshes": counter("background_refreshes"),
-                    "background_successful_refreshes": counter("background_ok"),
-                    "background_failed_refreshes": counter("background_failed"),
-                    "expired_keys": counter("expired_keys"),
-                    "unknown_kid_refreshes": counter("unknown_kid_refreshes"),
-                    "stale_key_uses": counter("stale_used"),
-                    "negative_cache_hits": counter("negative_cache_hits"),
-                    "loaded_from_file": counter("loaded_from_file"),
+                    "successful_key_lookups": m.fetch_ok,
+                    "failed_key_lookups": m.fetch_failed,
+                    "background_refreshes": m.background_refreshes,
+                    "background_successful_refreshes": m.background_ok,
+                    "background_failed_refreshes": m.background_failed,
+                    "expired_keys": m.expired_keys,
+                    "unknown_kid_refreshes": m.unknown_kid_refreshes,
+                    "stale_key_uses": m.stale_used,
+                    "negative_cache_hits": m.negative_cache_hits,
+                    "loaded_from_file": m.loaded_from_file,
                 }),
             );
         }

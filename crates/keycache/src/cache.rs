@@ -1,6 +1,6 @@
 //! The key cache: memory first, then the SQLite file, then the network.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::config::{KeyCacheConfig, MAX_ISSUER_LEN};
 use crate::discovery::Discovery;
 use crate::error::{KeyCacheError, Result};
-use crate::metrics::Counters;
+use crate::metrics::{Counters, IssuerMetrics};
 use crate::row::CachedRow;
 use crate::store::Store;
 
@@ -219,17 +219,12 @@ impl KeyCache {
             .collect())
     }
 
-    /// Per-issuer counters (fetches, failures, stale uses, negative-cache hits, background
-    /// and unknown-kid refreshes, loads from the file) as a JSON object keyed by issuer.
-    pub fn metrics(&self) -> Value {
-        let issuers = lock(&self.inner.issuers);
-        let mut named: Vec<(&String, &Arc<IssuerState>)> = issuers.iter().collect();
-        named.sort_by(|a, b| a.0.cmp(b.0));
-        let mut out = Map::new();
-        for (name, state) in named {
-            out.insert(name.clone(), state.counters.to_json());
-        }
-        Value::Object(out)
+    /// Per-issuer counters, by issuer, for the issuers the cache holds state for.
+    pub fn metrics(&self) -> BTreeMap<String, IssuerMetrics> {
+        lock(&self.inner.issuers)
+            .iter()
+            .map(|(name, state)| (name.clone(), state.counters.snapshot()))
+            .collect()
     }
 
     /// Waits for the background refreshes started so far (for orderly shutdown and tests).

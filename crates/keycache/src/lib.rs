@@ -49,6 +49,7 @@ pub use config::{
 };
 pub use discovery::USER_AGENT;
 pub use error::{KeyCacheError, Result};
+pub use metrics::IssuerMetrics;
 pub use refresher::{Refresher, REFRESHER_STOP_WAIT};
 pub use row::CachedRow;
 /// The key-source trait and the static source live in `scitokens-format` (the bottom of the

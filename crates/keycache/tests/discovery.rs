@@ -165,7 +165,7 @@ fn key_rotation_forces_one_refresh_per_minute() {
     s.clock.advance(61);
     cache.keys(&url, Some("nobody")).unwrap_err();
     assert_eq!(s.jwks_hits(), 3, "one forced refresh per 60 s");
-    assert_eq!(cache.metrics()[&url]["unknown_kid_refreshes"], 2);
+    assert_eq!(cache.metrics()[&url].unknown_kid_refreshes, 2);
 }
 
 #[test]
