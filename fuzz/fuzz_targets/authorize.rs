@@ -87,7 +87,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
     }
-    let grants = enforcer.verify(&token).expect("authorize accepted it");
+    let grants = enforcer.grants(&token).expect("authorize accepted it");
     let acls: Vec<String> = grants.acls(AclForm::Native).iter().map(ToString::to_string).collect();
     if let Ok(scopes) = Scope::parse_list(&acls.join(" ")) {
         let rebuilt = Grants::new(grants.profile(), scopes, grants.expires());

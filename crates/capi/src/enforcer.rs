@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::scope::RequestTarget;
-use scitokens_format::{FixedClock, SystemClock};
+use scitokens_format::{FixedClock, SystemClock, VerifiedToken};
 use scitokens_keycache::StaticKeys;
 use scitokens_validate::UnknownClaims;
 
@@ -121,6 +121,19 @@ pub extern "C" fn enforcer_set_time(
     })
 }
 
+/// The grants of a token `scitoken_deserialize` verified (with the key cache, under the
+/// caller's issuer list): the C API splits verification from enforcement, so the enforcer
+/// validates a token it did not verify itself; its own issuer check still applies.
+fn grants_of(
+    e: &EnforcerHandle,
+    verified: &VerifiedToken,
+) -> Result<scitokens_enforce::Grants, String> {
+    e.enforcer
+        .dangerous()
+        .grants_of_verified(verified)
+        .map_err(|e| e.to_string())
+}
+
 fn acl_array(acls: &[scitokens_enforce::Acl]) -> *mut Acl {
     let entries: Vec<Acl> = acls
         .iter()
@@ -150,7 +163,7 @@ pub extern "C" fn enforcer_generate_acls(
         let token = ffi::handle(scitokens).ok_or("scitokens must not be NULL")?;
         let slot = ffi::out(acls).ok_or("acls must not be NULL")?;
         let verified = token.verified()?;
-        let list = e.enforcer.acls(&verified).map_err(|e| e.to_string())?;
+        let list = grants_of(e, &verified)?.acls(e.enforcer.acl_form());
         *slot = acl_array(&list);
         Ok(0)
     })
@@ -210,7 +223,7 @@ pub extern "C" fn enforcer_test(
         let operation = Operation::from_str(authz).map_err(|e| e.to_string())?;
         let target = RequestTarget::parse(resource).map_err(|e| e.to_string())?;
         let verified = token.verified()?;
-        let grants = e.enforcer.grants(&verified).map_err(|e| e.to_string())?;
+        let grants = grants_of(e, &verified)?;
         match grants.test(&operation, &target) {
             Decision::Allowed { .. } => Ok(0),
             // What enforcer_generate_acls lists is allowed (semantics.md §8): consumers match

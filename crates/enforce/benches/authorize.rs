@@ -68,18 +68,26 @@ fn authorize(c: &mut Criterion) {
         |b| {
             b.iter(|| {
                 uncached_rs
+                    .dangerous()
                     .verify_signature(black_box(&t_rs))
                     .expect("verified")
             })
         },
     );
     // The parts of a new token's cost after the signature check.
-    let verified = uncached_rs.verify_signature(&t_rs).expect("verified");
+    let parts = uncached_rs.dangerous();
+    let verified = parts.verify_signature(&t_rs).expect("verified");
     c.bench_function(
         "authorize parts/grants (validate claims, parse scopes)",
-        |b| b.iter(|| uncached_rs.grants(black_box(&verified)).expect("grants")),
+        |b| {
+            b.iter(|| {
+                parts
+                    .grants_of_verified(black_box(&verified))
+                    .expect("grants")
+            })
+        },
     );
-    let grants = uncached_rs.grants(&verified).expect("grants");
+    let grants = parts.grants_of_verified(&verified).expect("grants");
     c.bench_function("authorize parts/request target + test", |b| {
         b.iter(|| {
             let target = RequestTarget::parse(black_box("/data/experiment/f")).expect("target");
@@ -127,7 +135,7 @@ fn authorize(c: &mut Criterion) {
         .map(|i| format!("storage.read:/data/d{i}"))
         .collect();
     let grants = cached
-        .verify(&token(&key, &many.join(" ")))
+        .grants(&token(&key, &many.join(" ")))
         .expect("grants");
     let target = RequestTarget::parse("/data/d999/file").expect("target");
     c.bench_function("grants/test, 1000 scopes, last matches", |b| {

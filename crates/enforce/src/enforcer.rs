@@ -8,7 +8,8 @@ use scitokens_format::{
     DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_validate::{
-    UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY_S, DEFAULT_FUTURE_SKEW_S,
+    ClaimRules, UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY_S,
+    DEFAULT_FUTURE_SKEW_S,
 };
 
 use crate::error::{EnforceError, Result};
@@ -33,6 +34,8 @@ pub struct EnforcerConfig {
     pub acl_form: AclForm,
     /// Unknown claims in SciTokens 1.0 tokens: refused by default (`docs/semantics.md` §3).
     pub unknown_claims: UnknownClaims,
+    /// Claim callbacks and critical claims, applied after the built-in rules.
+    pub claim_rules: ClaimRules,
     /// Longest token accepted, in bytes.
     pub max_token_len: usize,
     /// Settings that weaken validation, kept apart so that setting one is a visible choice.
@@ -67,6 +70,7 @@ impl Default for EnforcerConfig {
             future_skew_s: DEFAULT_FUTURE_SKEW_S,
             acl_form: AclForm::Native,
             unknown_claims: UnknownClaims::Refuse,
+            claim_rules: ClaimRules::new(),
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             dangerous: DangerousEnforcerConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
@@ -145,7 +149,8 @@ impl Enforcer {
         let mut builder = Validator::builder()
             .exp_leeway(config.exp_leeway_s)
             .future_skew(config.future_skew_s)
-            .unknown_claims(config.unknown_claims);
+            .unknown_claims(config.unknown_claims)
+            .rules(config.claim_rules);
         if config.dangerous.allow_http_loopback_issuers {
             builder = builder.dangerous().allow_http_loopback_issuers().done();
         }
@@ -184,82 +189,29 @@ impl Enforcer {
         &self.inner.validator
     }
 
-    /// Decodes, checks the issuer against the allow-list (before any key lookup), verifies the
-    /// signature with a key from the key source, validates the claims at now, and parses the
-    /// scopes (one invalid scope refuses the token).
-    pub fn verify(&self, token: &str) -> Result<Grants> {
-        self.grants(&self.verify_signature(token)?)
-    }
-
-    /// The first half of [`verify`](Self::verify): decodes, checks the issuer against the
-    /// allow-list, and verifies the signature with a key from the key source. The claims are
-    /// not validated yet; pass the token to [`grants`](Self::grants) (or to
-    /// [`validator`](Self::validator) for a token without scopes).
-    pub fn verify_signature(&self, token: &str) -> Result<VerifiedToken> {
-        let unverified = UnverifiedToken::parse_with_limit(token, self.inner.max_token_len)?;
-        self.inner.validator.check_issuer(unverified.claims())?;
-        let iss = unverified.claims().iss().require(names::ISS)?;
-        let keys = self.inner.keys.keys(iss, unverified.header().kid())?;
-        Ok(unverified.verify(&keys)?)
-    }
-
     /// "Now", from this enforcer's clock.
     pub fn now(&self) -> i64 {
         self.inner.clock.now()
     }
 
-    /// Validates a verified token's claims at now and parses its scopes.
-    pub fn grants(&self, token: &VerifiedToken) -> Result<Grants> {
-        let now = self.inner.clock.now();
-        let claims = token.claims();
-        let profile = self.inner.validator.validate(token.header(), claims, now)?;
-        let scope = claims
-            .scope()
-            .optional(names::SCOPE)?
-            .ok_or(EnforceError::NoScope)?;
-        Ok(Grants::new(
-            profile,
-            Scope::parse_list(scope)?,
-            claims.exp().require(names::EXP)?,
-        ))
+    /// The form [`acls`](Self::acls) writes.
+    pub fn acl_form(&self) -> AclForm {
+        self.inner.acl_form
     }
 
-    /// The token's grants as ACLs, in the configured form.
-    pub fn acls(&self, token: &VerifiedToken) -> Result<Vec<Acl>> {
-        Ok(self.grants(token)?.acls(self.inner.acl_form))
-    }
-
-    /// Tests one request against a verified token.
-    pub fn test(
-        &self,
-        token: &VerifiedToken,
-        operation: &Operation,
-        path: &str,
-    ) -> Result<Decision> {
-        let target = RequestTarget::parse(path)?;
-        Ok(self.grants(token)?.test(operation, &target))
-    }
-
-    /// Everything a server does per request: decode, verify, validate, test.
+    /// What a token grants: decoded, its issuer checked against the allow-list (before any key
+    /// lookup), its signature verified with a key from the key source, its claims validated at
+    /// now, its scopes parsed (one invalid scope refuses the token). Test requests against the
+    /// result with [`Grants::test`], or list it with [`Grants::acls`].
     ///
     /// A token seen before (and still within the cache's age limit) skips decoding and the
     /// signature check; its `exp` is checked against now on every call.
-    pub fn authorize(&self, token: &str, operation: &Operation, path: &str) -> Result<Decision> {
-        let target = RequestTarget::parse(path)?;
-        if self.inner.token_cache.is_none() {
-            // Nothing to share the grants with: no `Arc`.
-            return Ok(self.verify(token)?.test(operation, &target));
-        }
-        Ok(self.verify_cached(token)?.test(operation, &target))
-    }
-
-    /// [`verify`](Self::verify) through the verified-token cache.
-    pub fn verify_cached(&self, token: &str) -> Result<Arc<Grants>> {
+    pub fn grants(&self, token: &str) -> Result<Arc<Grants>> {
         let Some(cache) = &self.inner.token_cache else {
-            return self.verify(token).map(Arc::new);
+            return self.grants_uncached(token).map(Arc::new);
         };
         if token.len() > self.inner.max_token_len {
-            return self.verify(token).map(Arc::new);
+            return self.grants_uncached(token).map(Arc::new);
         }
         let key = TokenCache::key(token);
         let now = self.inner.clock.now();
@@ -274,8 +226,80 @@ impl Enforcer {
             }
             return Ok(grants);
         }
-        let grants = Arc::new(self.verify(token)?);
+        let grants = Arc::new(self.grants_uncached(token)?);
         cache.put(key, Arc::clone(&grants), now);
         Ok(grants)
+    }
+
+    /// The token's grants as ACLs, in the configured form.
+    pub fn acls(&self, token: &str) -> Result<Vec<Acl>> {
+        Ok(self.grants(token)?.acls(self.inner.acl_form))
+    }
+
+    /// The steps of [`grants`](Self::grants) one by one, for callers that split them (the C
+    /// ABI deserializes a token before it asks an enforcer; the CLI's `verify` shows a token
+    /// that has no scopes). Each step is safe only as the caller uses it: see the methods.
+    pub fn dangerous(&self) -> DangerousEnforcer<'_> {
+        DangerousEnforcer(self)
+    }
+
+    fn grants_uncached(&self, token: &str) -> Result<Grants> {
+        let verified = self.verify_signature(token)?;
+        self.grants_of_verified(&verified)
+    }
+
+    fn verify_signature(&self, token: &str) -> Result<VerifiedToken> {
+        let unverified = UnverifiedToken::parse_with_limit(token, self.inner.max_token_len)?;
+        self.inner.validator.check_issuer(unverified.claims())?;
+        let iss = unverified.claims().iss().require(names::ISS)?;
+        let keys = self.inner.keys.keys(iss, unverified.header().kid())?;
+        Ok(unverified.verify(&keys)?)
+    }
+
+    fn grants_of_verified(&self, token: &VerifiedToken) -> Result<Grants> {
+        let now = self.inner.clock.now();
+        let claims = token.claims();
+        let profile = self.inner.validator.validate(token.header(), claims, now)?;
+        let scope = claims
+            .scope()
+            .optional(names::SCOPE)?
+            .ok_or(EnforceError::NoScope)?;
+        Ok(Grants::new(
+            profile,
+            Scope::parse_list(scope)?,
+            claims.exp().require(names::EXP)?,
+        ))
+    }
+
+    /// Everything a server does per request: [`grants`](Self::grants) (through the
+    /// verified-token cache), then the test of one request.
+    pub fn authorize(&self, token: &str, operation: &Operation, path: &str) -> Result<Decision> {
+        let target = RequestTarget::parse(path)?;
+        if self.inner.token_cache.is_none() {
+            // Nothing to share the grants with: no `Arc`.
+            return Ok(self.grants_uncached(token)?.test(operation, &target));
+        }
+        Ok(self.grants(token)?.test(operation, &target))
+    }
+}
+
+/// The half-steps of an [`Enforcer`], from [`Enforcer::dangerous`].
+#[derive(Debug, Clone, Copy)]
+pub struct DangerousEnforcer<'a>(&'a Enforcer);
+
+impl DangerousEnforcer<'_> {
+    /// Decodes, checks the issuer against the allow-list and verifies the signature with a
+    /// key from the key source. **The claims are not validated**: the token may be expired, for
+    /// another audience, or without scopes. Show it or pass it to
+    /// [`grants_of_verified`](Self::grants_of_verified); never act on it alone.
+    pub fn verify_signature(&self, token: &str) -> Result<VerifiedToken> {
+        self.0.verify_signature(token)
+    }
+
+    /// Validates the claims of a token at now and parses its scopes. **The signature was
+    /// checked by whoever made `token`**, with keys this enforcer does not see: call it only
+    /// for a token verified with keys of an issuer this enforcer trusts.
+    pub fn grants_of_verified(&self, token: &VerifiedToken) -> Result<Grants> {
+        self.0.grants_of_verified(token)
     }
 }

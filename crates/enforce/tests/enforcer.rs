@@ -7,9 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use scitokens_enforce::{Acl, AclForm, Decision, Enforcer, EnforcerConfig, Operation};
-use scitokens_format::{
-    Algorithm, KeySet, ManualClock, Profile, SigningKey, TokenBuilder, UnverifiedToken,
-};
+use scitokens_format::{Algorithm, KeySet, ManualClock, Profile, SigningKey, TokenBuilder};
 use scitokens_keycache::{KeySource, StaticKeys};
 
 const ISS: &str = "https://issuer.example";
@@ -142,12 +140,8 @@ fn denials_list_the_scopes_considered() {
 fn acls(compat: bool, profile: Profile, scope: &str) -> Vec<String> {
     let (enforcer, key, _, _) = setup(compat);
     let t = token(&key, profile, scope, ISS);
-    let verified = UnverifiedToken::parse(&t)
-        .unwrap()
-        .verify(&KeySet::new(vec![key.verifying_key().clone()]))
-        .unwrap();
     enforcer
-        .acls(&verified)
+        .acls(&t)
         .unwrap()
         .iter()
         .map(Acl::to_string)
@@ -310,4 +304,66 @@ fn the_token_cache_can_be_disabled() {
         enforcer.authorize(&t, &Operation::Read, "/").unwrap();
     }
     assert_eq!(source.1.load(Ordering::SeqCst), 3);
+}
+
+#[test]
+fn claim_callbacks_and_critical_claims_come_through_the_config() {
+    use scitokens_validate::ClaimRules;
+    let key = SigningKey::generate(Algorithm::Es256).unwrap();
+    let keys = StaticKeys::new().with_issuer(ISS, KeySet::new(vec![key.verifying_key().clone()]));
+    let enforcer = Enforcer::with_clock(
+        EnforcerConfig {
+            issuers: vec![ISS.into()],
+            audiences: vec![AUD.into()],
+            claim_rules: ClaimRules::new()
+                .check("group", |v: &serde_json::Value| {
+                    if v == "cms" {
+                        Ok(())
+                    } else {
+                        Err(format!("{v} is not cms").into())
+                    }
+                })
+                .critical("group"),
+            ..EnforcerConfig::default()
+        },
+        Arc::new(keys),
+        Arc::new(ManualClock::new(T)),
+    )
+    .unwrap();
+    let with_group = |group: Option<&str>| {
+        let mut builder = TokenBuilder::new(Profile::Wlcg, ISS)
+            .scope("storage.read:/")
+            .audience(AUD);
+        if let Some(g) = group {
+            builder = builder.claim("group", g.into());
+        }
+        builder.sign(&key, T).unwrap()
+    };
+    let read = |t: &str| enforcer.authorize(t, &Operation::Read, "/x");
+    assert!(read(&with_group(Some("cms"))).unwrap().is_allowed());
+    let err = read(&with_group(Some("atlas"))).unwrap_err();
+    assert_eq!(err.kind(), "rejected");
+    assert_eq!(
+        err.to_string(),
+        "claim \"group\" rejected: \"atlas\" is not cms"
+    );
+    assert_eq!(read(&with_group(None)).unwrap_err().kind(), "missing_claim");
+}
+
+#[test]
+fn the_half_steps_are_behind_dangerous_and_agree_with_the_front_door() {
+    let (enforcer, key, clock, _) = setup(false);
+    let t = token(&key, Profile::Wlcg, "storage.read:/a", ISS);
+    let parts = enforcer.dangerous();
+    let verified = parts.verify_signature(&t).unwrap();
+    let split = parts.grants_of_verified(&verified).unwrap();
+    assert_eq!(&split, enforcer.grants(&t).unwrap().as_ref());
+    // The signature check alone does not validate: an expired token still verifies, and
+    // only the validation step refuses it.
+    clock.advance(600);
+    let verified = parts.verify_signature(&t).unwrap();
+    assert_eq!(
+        parts.grants_of_verified(&verified).unwrap_err().kind(),
+        "expired"
+    );
 }

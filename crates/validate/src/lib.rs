@@ -18,7 +18,7 @@ mod check;
 mod error;
 mod validator;
 
-pub use check::{ClaimCheck, Rejection};
+pub use check::{ClaimCheck, ClaimRules, Rejection};
 pub use error::{Result, ValidationError};
 pub use validator::{
     DangerousValidatorBuilder, UnknownClaims, Validator, ValidatorBuilder, DEFAULT_EXP_LEEWAY_S,

@@ -1,13 +1,11 @@
 //! The validator: built once, then immutable; `validate` is a pure function of the token,
 //! the configuration and `now`.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::sync::Arc;
 
 use scitokens_format::{is_loopback_http, names, Audience, Claims, Header, Profile, Untrusted};
 
-use crate::check::ClaimCheck;
+use crate::check::{ClaimCheck, ClaimRules};
 use crate::error::{Result, ValidationError};
 
 /// How far `exp` may be in the past by default (`docs/semantics.md` §4: as the incumbents, none).
@@ -49,8 +47,7 @@ pub struct ValidatorBuilder {
     exp_leeway_s: Option<i64>,
     future_skew_s: Option<i64>,
     allow_http_loopback_issuers: bool,
-    checks: BTreeMap<String, Vec<Arc<dyn ClaimCheck>>>,
-    critical: BTreeSet<String>,
+    rules: ClaimRules,
     any_issuer: bool,
     skip_audience: bool,
     unknown_claims: UnknownClaims,
@@ -85,8 +82,7 @@ pub struct Validator {
     profiles: Vec<Profile>,
     exp_leeway_s: i64,
     future_skew_s: i64,
-    checks: BTreeMap<String, Vec<Arc<dyn ClaimCheck>>>,
-    critical: BTreeSet<String>,
+    rules: ClaimRules,
     any_issuer: bool,
     skip_audience: bool,
     unknown_claims: UnknownClaims,
@@ -100,8 +96,7 @@ impl fmt::Debug for Validator {
             .field("profiles", &self.profiles)
             .field("exp_leeway_s", &self.exp_leeway_s)
             .field("future_skew_s", &self.future_skew_s)
-            .field("checks", &self.checks.keys().collect::<Vec<_>>())
-            .field("critical", &self.critical)
+            .field("rules", &self.rules)
             .field("any_issuer", &self.any_issuer)
             .field("skip_audience", &self.skip_audience)
             .field("unknown_claims", &self.unknown_claims)
@@ -143,16 +138,19 @@ impl ValidatorBuilder {
     /// Registers a check for claim `name`; several checks per claim run in registration order.
     /// In SciTokens 1.0 tokens, a claim with a check is an accepted claim.
     pub fn check(mut self, name: impl Into<String>, check: impl ClaimCheck + 'static) -> Self {
-        self.checks
-            .entry(name.into())
-            .or_default()
-            .push(Arc::new(check));
+        self.rules = self.rules.check(name, check);
         self
     }
 
     /// Makes claim `name` required: a token without it is refused.
     pub fn critical(mut self, name: impl Into<String>) -> Self {
-        self.critical.insert(name.into());
+        self.rules = self.rules.critical(name);
+        self
+    }
+
+    /// Adds a set of callbacks and critical claims (after those registered so far).
+    pub fn rules(mut self, rules: ClaimRules) -> Self {
+        self.rules = self.rules.merge(rules);
         self
     }
 
@@ -210,8 +208,7 @@ impl ValidatorBuilder {
             profiles,
             exp_leeway_s,
             future_skew_s,
-            checks: self.checks,
-            critical: self.critical,
+            rules: self.rules,
             any_issuer: self.any_issuer,
             skip_audience: self.skip_audience,
             unknown_claims: self.unknown_claims,
@@ -317,7 +314,7 @@ impl Validator {
         claims.sub().optional(names::SUB)?;
         claims.jti().optional(names::JTI)?;
         claims.scope().optional(names::SCOPE)?;
-        for name in &self.critical {
+        for name in &self.rules.critical {
             if !claims.contains(name) {
                 return Err(ValidationError::Format(
                     scitokens_format::FormatError::MissingClaim {
@@ -326,7 +323,7 @@ impl Validator {
                 ));
             }
         }
-        for (name, checks) in &self.checks {
+        for (name, checks) in &self.rules.checks {
             if let Some(value) = claims.get(name) {
                 for check in checks {
                     check
@@ -339,10 +336,9 @@ impl Validator {
             }
         }
         if profile == Profile::SciTokens1 && self.unknown_claims == UnknownClaims::Refuse {
-            if let Some((name, _)) = claims
-                .iter()
-                .find(|(name, _)| !KNOWN_CLAIMS.contains(name) && !self.checks.contains_key(*name))
-            {
+            if let Some((name, _)) = claims.iter().find(|(name, _)| {
+                !KNOWN_CLAIMS.contains(name) && !self.rules.checks.contains_key(*name)
+            }) {
                 return Err(ValidationError::UnknownClaim {
                     claim: Untrusted::new(name),
                 });
