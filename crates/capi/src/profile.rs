@@ -63,6 +63,15 @@ impl CProfile {
             .map_err(Clone::clone)
     }
 
+    /// The header `typ` a token serialized in this profile carries (`COMPAT` writes
+    /// SciTokens 1.0).
+    pub(crate) fn typ(self) -> &'static str {
+        match self {
+            CProfile::Compat => Profile::SciTokens1.typ(),
+            CProfile::Only(profile) => profile.typ(),
+        }
+    }
+
     /// The profiles accepted.
     pub(crate) fn accepted(self) -> Vec<Profile> {
         match self {

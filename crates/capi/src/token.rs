@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use scitokens_format::KeySet;
 use scitokens_format::{
-    danger, names, sign_parts, Algorithm, Claims, Clock, Header, Profile, SigningKey, SystemClock,
-    Untrusted, UnverifiedToken, VerifiedToken, VerifyingKey, TYP_AT_JWT, TYP_JWT,
+    danger, names, sign_parts, Algorithm, Claims, Clock, Header, SigningKey, SystemClock,
+    Untrusted, UnverifiedToken, VerifiedToken, VerifyingKey,
 };
 use scitokens_keycache::MAX_ISSUER_LEN;
 use scitokens_validate::ValidationError;
@@ -81,10 +81,7 @@ impl TokenHandle {
             return verified.header().clone();
         }
         self.header.clone().unwrap_or_else(|| {
-            let typ = match self.serialize_profile {
-                CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
-                _ => TYP_JWT,
-            };
+            let typ = self.serialize_profile.typ();
             match &self.key {
                 Some(key) => Header::new(key.alg(), typ, header_kid(key)),
                 None => Header::new(Algorithm::Es256, typ, None),
@@ -117,28 +114,21 @@ impl TokenHandle {
         if !claims.contains(names::JTI) {
             claims.insert(names::JTI, uuid::Uuid::new_v4().to_string().into());
         }
-        let typ = match self.serialize_profile {
-            CProfile::Only(profile @ (Profile::SciTokens2 | Profile::Wlcg)) => {
-                let (marker, version) = match profile {
-                    Profile::Wlcg => (names::WLCG_VER, scitokens_format::WLCG_VER_1_0),
-                    _ => (names::VER, scitokens_format::VER_SCITOKENS_2),
-                };
+        if let CProfile::Only(profile) = self.serialize_profile {
+            if let Some((marker, version)) = profile.marker() {
                 if !claims.contains(marker) {
                     claims.insert(marker, version.into());
                 }
-                // As scitokens-cpp: a token of these profiles always has an audience; without
-                // one it is for any service (the profile's wildcard).
+                // As scitokens-cpp: a token of a marked profile (SciTokens 2.0, WLCG) always
+                // has an audience; without one it is for any service (the profile's wildcard).
                 if !claims.contains(names::AUD) {
                     if let Some(any) = profile.any_audience() {
                         claims.insert(names::AUD, any.into());
                     }
                 }
-                TYP_JWT
             }
-            CProfile::Only(Profile::AccessToken) => TYP_AT_JWT,
-            CProfile::Compat | CProfile::Only(Profile::SciTokens1) => TYP_JWT,
-        };
-        let header = Header::new(key.alg(), typ, header_kid(key));
+        }
+        let header = Header::new(key.alg(), self.serialize_profile.typ(), header_kid(key));
         sign_parts(&header, &claims, key).map_err(|e| e.to_string())
     }
 

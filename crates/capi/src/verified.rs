@@ -5,32 +5,20 @@
 //! Keyed by SHA-256 over the token, the allowed-issuer list and the profile (a token accepted
 //! under one list must not be accepted under another); bounded and LRU; each hit re-checks
 //! `exp` against now, and an entry older than the key cache's update interval is dropped, so a
-//! withdrawn key stops validating its tokens when the key cache would notice.
+//! withdrawn key stops validating its tokens when the key cache would notice. The cache is the
+//! enforce crate's `TokenCache`, as in `Enforcer`; only the key differs.
 
-use std::num::NonZeroUsize;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
-use lru::LruCache;
+use scitokens_enforce::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE_S};
 use scitokens_format::VerifiedToken;
 
-/// Entries kept.
-const CAPACITY: usize = 10_000;
-/// Most seconds an entry is trusted (scitokens-cpp's default key update interval).
-const MAX_AGE_S: i64 = 600;
+/// The enforce crate's verified-token cache, with its default size and age limit.
+static CACHE: LazyLock<Option<TokenCache<Arc<VerifiedToken>>>> =
+    LazyLock::new(|| TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE_S));
 
-struct Entry {
-    token: Arc<VerifiedToken>,
-    exp: i64,
-    cached_at: i64,
-}
-
-static CACHE: LazyLock<Mutex<LruCache<[u8; 32], Entry>>> = LazyLock::new(|| {
-    Mutex::new(LruCache::new(
-        NonZeroUsize::new(CAPACITY).unwrap_or(NonZeroUsize::MIN),
-    ))
-});
-
-/// The cache key of a token accepted under `issuers` and `profile`.
+/// The cache key of a token accepted under `issuers` and `profile`: every part
+/// length-prefixed, so no two lists hash the same input.
 pub(crate) fn key(token: &str, issuers: Option<&[String]>, profile: u8) -> [u8; 32] {
     let token_len = (token.len() as u64).to_le_bytes();
     let lens: Vec<[u8; 8]> = issuers
@@ -50,31 +38,17 @@ pub(crate) fn key(token: &str, issuers: Option<&[String]>, profile: u8) -> [u8; 
     }
     let profile = [profile];
     parts.push(&profile);
-    scitokens_format::sha256(&parts)
+    TokenCache::<Arc<VerifiedToken>>::key(&parts)
 }
 
 /// The cached token, if present, not expired at `now` and young enough.
 pub(crate) fn get(key: &[u8; 32], now: i64) -> Option<Arc<VerifiedToken>> {
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    let fresh = cache
-        .get(key)
-        .map(|e| now < e.exp && now - e.cached_at < MAX_AGE_S && now >= e.cached_at)?;
-    if !fresh {
-        cache.pop(key);
-        return None;
-    }
-    cache.get(key).map(|e| Arc::clone(&e.token))
+    CACHE.as_ref()?.get(key, now)
 }
 
-/// Remembers a token that verified and validated at `now`.
+/// Remembers a token that verified and validated at `now`, until its `exp`.
 pub(crate) fn put(key: [u8; 32], token: Arc<VerifiedToken>, exp: i64, now: i64) {
-    let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
-    cache.put(
-        key,
-        Entry {
-            token,
-            exp,
-            cached_at: now,
-        },
-    );
+    if let Some(cache) = CACHE.as_ref() {
+        cache.put(key, token, exp, now);
+    }
 }

@@ -59,7 +59,12 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::InvalidToken(_) => EXIT_INVALID,
-            _ => EXIT_ERROR,
+            CliError::CannotVerify(_)
+            | CliError::Input { .. }
+            | CliError::KeyCache(_)
+            | CliError::File { .. }
+            | CliError::Usage(_)
+            | CliError::Output(_) => EXIT_ERROR,
         }
     }
 

@@ -120,7 +120,7 @@ struct Inner {
     acl_form: AclForm,
     max_token_len: usize,
     exp_leeway_s: i64,
-    token_cache: Option<TokenCache>,
+    token_cache: Option<TokenCache<Arc<Grants>>>,
 }
 
 impl std::fmt::Debug for Enforcer {
@@ -213,21 +213,15 @@ impl Enforcer {
         if token.len() > self.inner.max_token_len {
             return self.grants_uncached(token).map(Arc::new);
         }
-        let key = TokenCache::key(token);
+        let key = TokenCache::<Arc<Grants>>::key(&[token.as_bytes()]);
         let now = self.inner.clock.now();
         if let Some(grants) = cache.get(&key, now) {
-            let exp = grants.expires();
-            if now >= exp.saturating_add(self.inner.exp_leeway_s) {
-                return Err(EnforceError::Validation(ValidationError::Expired {
-                    exp,
-                    now,
-                    leeway: self.inner.exp_leeway_s,
-                }));
-            }
             return Ok(grants);
         }
+        // A miss, or a token that has expired since: the full path says why it fails.
         let grants = Arc::new(self.grants_uncached(token)?);
-        cache.put(key, Arc::clone(&grants), now);
+        let valid_until = grants.expires().saturating_add(self.inner.exp_leeway_s);
+        cache.put(key, Arc::clone(&grants), valid_until, now);
         Ok(grants)
     }
 

@@ -39,3 +39,4 @@ pub use http::{
     OAUTH_BASIC_PASSWORD,
 };
 pub use operation::Operation;
+pub use token_cache::TokenCache;

@@ -102,8 +102,8 @@ fn grants(authz: &Authz) -> &'static [Operation] {
         Authz::ComputeModify => &[Operation::ComputeModify],
         Authz::ComputeCancel => &[Operation::ComputeCancel],
         Authz::Condor => &[Operation::Condor],
-        // Other names grant their literal name; see `granted_by`. Unknown variants grant nothing.
-        _ => &[],
+        // Other names grant their literal name; see `granted_by`.
+        Authz::Other(_) => &[],
     }
 }
 

@@ -1,33 +1,47 @@
-//! The verified-token cache inside `authorize`: a repeated token costs a hash and a lookup.
+//! The verified-token cache: a repeated token costs a hash and a lookup instead of a
+//! signature check. Used by [`crate::Enforcer`] for its grants and by the C ABI for the tokens
+//! `scitoken_deserialize` verified.
 //!
-//! Keyed by SHA-256 of the token string (a collision would hand one token's grants to another,
-//! so the hash must be collision-resistant). Bounded: 16 LRU shards, so threads rarely contend.
-//! Each hit re-checks `exp` against now; an entry is dropped once it is older than `max_age_s`
-//! (the key cache's refresh interval), so a key the issuer withdrew stops validating its tokens
-//! as soon as the key cache would notice. Only tokens that verified and validated are cached.
+//! Keyed by SHA-256 (a collision would hand one token's grants to another, so the hash must be
+//! collision-resistant) of whatever decides the answer: the token, and for the C ABI the issuer
+//! list and profile too. Bounded: 16 LRU shards, so threads rarely contend. An entry is
+//! served only until the token expires, and for at most `max_age_s` (the key cache's refresh
+//! interval), so a key the issuer withdrew stops validating its tokens as soon as the key
+//! cache would notice. Only tokens that verified and validated are put in.
 
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use lru::LruCache;
 
-use crate::grants::Grants;
-
 const SHARDS: usize = 16;
 
-struct Entry {
-    grants: Arc<Grants>,
+struct Entry<V> {
+    value: V,
+    valid_until: i64,
     cached_at: i64,
 }
 
-pub(crate) struct TokenCache {
-    shards: Vec<Mutex<LruCache<[u8; 32], Entry>>>,
+/// A bounded, sharded LRU of verified tokens (or what they grant), keyed by a SHA-256.
+///
+/// ```
+/// use scitokens_enforce::TokenCache;
+/// let cache = TokenCache::new(100, 600).unwrap();
+/// let key = TokenCache::<u8>::key(&[b"a.b.c"]);
+/// cache.put(key, 7u8, 1_000, 100);
+/// assert_eq!(cache.get(&key, 200), Some(7));
+/// assert_eq!(cache.get(&key, 1_000), None, "expired");
+/// assert!(TokenCache::<u8>::new(0, 600).is_none(), "capacity 0: no cache");
+/// ```
+pub struct TokenCache<V> {
+    shards: Vec<Mutex<LruCache<[u8; 32], Entry<V>>>>,
     max_age_s: i64,
 }
 
-impl TokenCache {
-    /// `None` when `capacity` is 0 (caching disabled).
-    pub(crate) fn new(capacity: usize, max_age_s: i64) -> Option<Self> {
+impl<V: Clone> TokenCache<V> {
+    /// A cache of about `capacity` entries, each served for at most `max_age_s`; `None` when
+    /// `capacity` is 0 (caching disabled).
+    pub fn new(capacity: usize, max_age_s: i64) -> Option<Self> {
         let per_shard = NonZeroUsize::new(capacity.div_ceil(SHARDS))?;
         Some(TokenCache {
             shards: (0..SHARDS)
@@ -37,35 +51,41 @@ impl TokenCache {
         })
     }
 
-    pub(crate) fn key(token: &str) -> [u8; 32] {
-        scitokens_format::sha256(&[token.as_bytes()])
+    /// The key for an entry: SHA-256 of `parts`, one after the other. Include everything
+    /// the cached answer depends on (length-prefix parts that could run into each other).
+    pub fn key(parts: &[&[u8]]) -> [u8; 32] {
+        scitokens_format::sha256(parts)
     }
 
-    fn shard(&self, key: &[u8; 32]) -> &Mutex<LruCache<[u8; 32], Entry>> {
+    fn shard(&self, key: &[u8; 32]) -> &Mutex<LruCache<[u8; 32], Entry<V>>> {
         &self.shards[usize::from(key[0]) % SHARDS]
     }
 
-    /// The cached grants, if present and younger than `max_age_s`. The caller re-checks `exp`.
-    pub(crate) fn get(&self, key: &[u8; 32], now: i64) -> Option<Arc<Grants>> {
+    /// The cached value, if present, `now` is before its `valid_until`, and it is younger than
+    /// `max_age_s`; a stale entry is dropped.
+    pub fn get(&self, key: &[u8; 32], now: i64) -> Option<V> {
         let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-        match shard.get(key) {
-            Some(entry) if now - entry.cached_at < self.max_age_s && now >= entry.cached_at => {
-                Some(Arc::clone(&entry.grants))
-            }
-            Some(_) => {
-                shard.pop(key);
-                None
-            }
-            None => None,
+        let fresh = shard.get(key).map(|entry| {
+            now < entry.valid_until
+                && now >= entry.cached_at
+                && now - entry.cached_at < self.max_age_s
+        })?;
+        if !fresh {
+            shard.pop(key);
+            return None;
         }
+        shard.get(key).map(|entry| entry.value.clone())
     }
 
-    pub(crate) fn put(&self, key: [u8; 32], grants: Arc<Grants>, now: i64) {
+    /// Remembers `value` (for a token that verified and validated at `now`) until
+    /// `valid_until` (its `exp`, plus any leeway).
+    pub fn put(&self, key: [u8; 32], value: V, valid_until: i64, now: i64) {
         let mut shard = self.shard(&key).lock().unwrap_or_else(|p| p.into_inner());
         shard.put(
             key,
             Entry {
-                grants,
+                value,
+                valid_until,
                 cached_at: now,
             },
         );

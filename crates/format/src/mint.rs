@@ -5,9 +5,9 @@ use serde_json::Value;
 use crate::b64;
 use crate::claims::{names, Claims};
 use crate::error::{FormatError, Result};
-use crate::header::{Header, TYP_AT_JWT, TYP_JWT};
+use crate::header::Header;
 use crate::key::SigningKey;
-use crate::profile::{Profile, VER_SCITOKENS_2, WLCG_VER_1_0};
+use crate::profile::Profile;
 use crate::scope::Scope;
 use crate::text::Untrusted;
 
@@ -141,10 +141,8 @@ impl TokenBuilder {
             [one] => claims.insert(names::AUD, one.clone().into()),
             many => claims.insert(names::AUD, many.to_vec().into()),
         }
-        match self.profile {
-            Profile::SciTokens2 => claims.insert(names::VER, VER_SCITOKENS_2.into()),
-            Profile::Wlcg => claims.insert(names::WLCG_VER, WLCG_VER_1_0.into()),
-            Profile::SciTokens1 | Profile::AccessToken => {}
+        if let Some((marker, version)) = self.profile.marker() {
+            claims.insert(marker, version.into());
         }
         if let Some(scope) = &self.scope {
             claims.insert(names::SCOPE, scope.clone().into());
@@ -171,11 +169,7 @@ impl TokenBuilder {
     /// Signs the token at time `now` (seconds since the epoch) and returns its compact form.
     pub fn sign(&self, key: &SigningKey, now: i64) -> Result<String> {
         let claims = self.claims(now)?;
-        let typ = match self.profile {
-            Profile::AccessToken => TYP_AT_JWT,
-            _ => TYP_JWT,
-        };
-        let header = Header::new(key.alg(), typ, Some(key.kid()));
+        let header = Header::new(key.alg(), self.profile.typ(), Some(key.kid()));
         sign_parts(&header, &claims, key)
     }
 }

@@ -47,6 +47,31 @@ impl Profile {
         }
     }
 
+    /// The claim and value that mark a minted token as this profile: `ver` for SciTokens 2.0,
+    /// `wlcg.ver` for WLCG; none for SciTokens 1.0 and access tokens (`docs/semantics.md` §2).
+    ///
+    /// ```
+    /// use scitokens_format::Profile;
+    /// assert_eq!(Profile::Wlcg.marker(), Some(("wlcg.ver", "1.0")));
+    /// assert_eq!(Profile::SciTokens1.marker(), None);
+    /// ```
+    pub fn marker(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Profile::SciTokens2 => Some((names::VER, VER_SCITOKENS_2)),
+            Profile::Wlcg => Some((names::WLCG_VER, WLCG_VER_1_0)),
+            Profile::SciTokens1 | Profile::AccessToken => None,
+        }
+    }
+
+    /// The header `typ` a minted token of this profile carries: `at+jwt` for access tokens,
+    /// `JWT` otherwise.
+    pub fn typ(self) -> &'static str {
+        match self {
+            Profile::AccessToken => crate::header::TYP_AT_JWT,
+            Profile::SciTokens1 | Profile::SciTokens2 | Profile::Wlcg => crate::header::TYP_JWT,
+        }
+    }
+
     /// The audience value that stands for "any audience" in this profile, if it has one.
     pub fn any_audience(self) -> Option<&'static str> {
         match self {
