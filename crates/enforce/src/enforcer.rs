@@ -15,7 +15,7 @@ use scitokens_validate::{
 use crate::error::{EnforceError, Result};
 use crate::grants::{Acl, AclForm, Decision, Grants};
 use crate::operation::Operation;
-use crate::token_cache::TokenCache;
+use crate::token_cache::{Cached, TokenCache};
 
 /// Plain settings for an [`Enforcer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,10 +215,18 @@ impl Enforcer {
         }
         let key = TokenCache::<Arc<Grants>>::key(&[token.as_bytes()]);
         let now = self.inner.clock.now();
-        if let Some(grants) = cache.get(&key, now) {
-            return Ok(grants);
+        match cache.lookup(&key, now) {
+            Cached::Hit(grants) => return Ok(grants),
+            Cached::Expired { valid_until } => {
+                let leeway = self.inner.exp_leeway_s;
+                return Err(EnforceError::Validation(ValidationError::Expired {
+                    exp: valid_until.saturating_sub(leeway),
+                    now,
+                    leeway,
+                }));
+            }
+            Cached::Miss => {}
         }
-        // A miss, or a token that has expired since: the full path says why it fails.
         let grants = Arc::new(self.grants_uncached(token)?);
         let valid_until = grants.expires().saturating_add(self.inner.exp_leeway_s);
         cache.put(key, Arc::clone(&grants), valid_until, now);

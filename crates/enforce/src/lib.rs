@@ -39,4 +39,4 @@ pub use http::{
     OAUTH_BASIC_PASSWORD,
 };
 pub use operation::Operation;
-pub use token_cache::TokenCache;
+pub use token_cache::{Cached, TokenCache};

@@ -22,6 +22,21 @@ struct Entry<V> {
     cached_at: i64,
 }
 
+/// What [`TokenCache::lookup`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cached<V> {
+    /// A fresh entry.
+    Hit(V),
+    /// An entry for a token that is no longer valid: `now` is at or past its `valid_until`.
+    /// Refuse the token without checking it again.
+    Expired {
+        /// The `valid_until` it was put with.
+        valid_until: i64,
+    },
+    /// No usable entry (none, or older than the age limit).
+    Miss,
+}
+
 /// A bounded, sharded LRU of verified tokens (or what they grant), keyed by a SHA-256.
 ///
 /// ```
@@ -62,19 +77,32 @@ impl<V: Clone> TokenCache<V> {
     }
 
     /// The cached value, if present, `now` is before its `valid_until`, and it is younger than
-    /// `max_age_s`; a stale entry is dropped.
+    /// `max_age_s`.
     pub fn get(&self, key: &[u8; 32], now: i64) -> Option<V> {
-        let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-        let fresh = shard.get(key).map(|entry| {
-            now < entry.valid_until
-                && now >= entry.cached_at
-                && now - entry.cached_at < self.max_age_s
-        })?;
-        if !fresh {
-            shard.pop(key);
-            return None;
+        match self.lookup(key, now) {
+            Cached::Hit(value) => Some(value),
+            Cached::Expired { .. } | Cached::Miss => None,
         }
-        shard.get(key).map(|entry| entry.value.clone())
+    }
+
+    /// Like [`get`](Self::get), telling an expired token apart from a miss, so a repeated
+    /// expired token is refused without a key lookup or signature check. An entry older than
+    /// `max_age_s` (or from the future) is dropped.
+    pub fn lookup(&self, key: &[u8; 32], now: i64) -> Cached<V> {
+        let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
+        let Some(entry) = shard.get(key) else {
+            return Cached::Miss;
+        };
+        if now < entry.cached_at || now - entry.cached_at >= self.max_age_s {
+            shard.pop(key);
+            return Cached::Miss;
+        }
+        if now >= entry.valid_until {
+            return Cached::Expired {
+                valid_until: entry.valid_until,
+            };
+        }
+        Cached::Hit(entry.value.clone())
     }
 
     /// Remembers `value` (for a token that verified and validated at `now`) until
