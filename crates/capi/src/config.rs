@@ -3,6 +3,7 @@
 
 use std::ffi::{c_char, c_int};
 use std::path::PathBuf;
+use std::time::Duration;
 
 use scitokens_keycache::CacheLocation;
 
@@ -23,14 +24,10 @@ pub extern "C" fn scitoken_config_set_int(
         let mut g = state::global();
         let mut config = g.config.clone();
         match key {
-            "keycache.update_interval_s" => config.update_interval_s = i64::from(value),
-            "keycache.expiration_interval_s" => config.expiration_interval_s = i64::from(value),
-            "keycache.refresh_interval_ms" => {
-                config.refresh_interval_ms = u64::from(value.unsigned_abs())
-            }
-            "keycache.refresh_threshold_ms" => {
-                config.refresh_threshold_ms = u64::from(value.unsigned_abs())
-            }
+            "keycache.update_interval_s" => config.update_interval = seconds(value),
+            "keycache.expiration_interval_s" => config.expiration_interval = seconds(value),
+            "keycache.refresh_interval_ms" => config.refresh_interval = millis(value),
+            "keycache.refresh_threshold_ms" => config.refresh_threshold = millis(value),
             "keycache.allow_in_memory" => config.allow_in_memory = value != 0,
             "monitoring.file_interval_s" => {
                 g.monitoring_interval_s = i64::from(value);
@@ -57,7 +54,16 @@ pub extern "C" fn config_set_int(
     scitoken_config_set_int(key, value, err_msg)
 }
 
-fn clamp(value: i64) -> c_int {
+/// A non-negative C value (checked by the caller) as seconds or milliseconds.
+fn seconds(value: c_int) -> Duration {
+    Duration::from_secs(u64::from(value.unsigned_abs()))
+}
+
+fn millis(value: c_int) -> Duration {
+    Duration::from_millis(u64::from(value.unsigned_abs()))
+}
+
+fn clamp(value: u128) -> c_int {
     c_int::try_from(value).unwrap_or(c_int::MAX)
 }
 
@@ -67,16 +73,16 @@ pub extern "C" fn scitoken_config_get_int(key: *const c_char, err_msg: *mut *mut
         let key = ffi::required(key, "key")?;
         let g = state::global();
         Ok(match key {
-            "keycache.update_interval_s" => clamp(g.config.update_interval_s),
-            "keycache.expiration_interval_s" => clamp(g.config.expiration_interval_s),
-            "keycache.refresh_interval_ms" => {
-                clamp(i64::try_from(g.config.refresh_interval_ms).unwrap_or(i64::MAX))
+            "keycache.update_interval_s" => clamp(g.config.update_interval.as_secs().into()),
+            "keycache.expiration_interval_s" => {
+                clamp(g.config.expiration_interval.as_secs().into())
             }
-            "keycache.refresh_threshold_ms" => {
-                clamp(i64::try_from(g.config.refresh_threshold_ms).unwrap_or(i64::MAX))
-            }
+            "keycache.refresh_interval_ms" => clamp(g.config.refresh_interval.as_millis()),
+            "keycache.refresh_threshold_ms" => clamp(g.config.refresh_threshold.as_millis()),
             "keycache.allow_in_memory" => c_int::from(g.config.allow_in_memory),
-            "monitoring.file_interval_s" => clamp(g.monitoring_interval_s),
+            "monitoring.file_interval_s" => {
+                clamp(u128::try_from(g.monitoring_interval_s).unwrap_or(0))
+            }
             other => return Err(format!("unknown integer configuration key {other}")),
         })
     })

@@ -121,7 +121,7 @@ impl Global {
 /// interval means "refresh when the keys expire" rather than a configuration error.
 pub(crate) fn effective(config: &KeyCacheConfig) -> KeyCacheConfig {
     KeyCacheConfig {
-        update_interval_s: config.update_interval_s.min(config.expiration_interval_s),
+        update_interval: config.update_interval.min(config.expiration_interval),
         ..config.clone()
     }
 }

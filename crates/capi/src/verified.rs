@@ -10,12 +10,12 @@
 
 use std::sync::{Arc, LazyLock};
 
-use scitokens_enforce::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE_S};
+use scitokens_enforce::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE};
 use scitokens_format::VerifiedToken;
 
 /// The enforce crate's verified-token cache, with its default size and age limit.
 static CACHE: LazyLock<Option<TokenCache<Arc<VerifiedToken>>>> =
-    LazyLock::new(|| TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE_S));
+    LazyLock::new(|| TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE));
 
 /// The cache key of a token accepted under `issuers` and `profile`: every part
 /// length-prefixed, so no two lists hash the same input.

@@ -1,6 +1,7 @@
 //! The enforcer: configuration in, an immutable `Send + Sync` value out.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use scitokens_format::scope::{RequestTarget, Scope};
 use scitokens_format::{
@@ -8,14 +9,18 @@ use scitokens_format::{
     DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_validate::{
-    ClaimRules, UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY_S,
-    DEFAULT_FUTURE_SKEW_S,
+    ClaimRules, UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY, DEFAULT_FUTURE_SKEW,
 };
 
 use crate::error::{EnforceError, Result};
 use crate::grants::{Acl, AclForm, Decision, Grants};
 use crate::operation::Operation;
 use crate::token_cache::{Cached, TokenCache};
+
+/// Whole seconds of a span, saturating, for arithmetic on Unix times.
+fn whole_seconds(span: Duration) -> i64 {
+    i64::try_from(span.as_secs()).unwrap_or(i64::MAX)
+}
 
 /// Plain settings for an [`Enforcer`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,10 +31,10 @@ pub struct EnforcerConfig {
     pub audiences: Vec<String>,
     /// Accepted profiles; `None` accepts all four.
     pub profiles: Option<Vec<Profile>>,
-    /// Seconds `exp` may be in the past.
-    pub exp_leeway_s: i64,
-    /// Seconds `iat`/`nbf` may be in the future.
-    pub future_skew_s: i64,
+    /// How far `exp` may be in the past.
+    pub exp_leeway: Duration,
+    /// How far `iat`/`nbf` may be in the future.
+    pub future_skew: Duration,
     /// The form [`Enforcer::acls`] writes.
     pub acl_form: AclForm,
     /// Unknown claims in SciTokens 1.0 tokens: refused by default (`docs/semantics.md` §3).
@@ -42,9 +47,9 @@ pub struct EnforcerConfig {
     pub dangerous: DangerousEnforcerConfig,
     /// Verified tokens remembered by `authorize` (0 disables the cache).
     pub token_cache_capacity: usize,
-    /// Seconds a remembered token is trusted without a new signature check; keep it no longer
+    /// How long a remembered token is trusted without a new signature check; keep it no longer
     /// than the key cache's refresh interval.
-    pub token_cache_max_age_s: i64,
+    pub token_cache_max_age: Duration,
 }
 
 /// The settings of an [`EnforcerConfig`] that weaken it; all off by default.
@@ -58,7 +63,7 @@ pub struct DangerousEnforcerConfig {
 pub const DEFAULT_TOKEN_CACHE_CAPACITY: usize = 10_000;
 /// How long a remembered token is trusted by default: the key cache's default refresh
 /// interval (scitokens-cpp's 600 s; a test keeps the two equal).
-pub const DEFAULT_TOKEN_CACHE_MAX_AGE_S: i64 = 600;
+pub const DEFAULT_TOKEN_CACHE_MAX_AGE: Duration = Duration::from_secs(600);
 
 impl Default for EnforcerConfig {
     fn default() -> Self {
@@ -66,15 +71,15 @@ impl Default for EnforcerConfig {
             issuers: Vec::new(),
             audiences: Vec::new(),
             profiles: None,
-            exp_leeway_s: DEFAULT_EXP_LEEWAY_S,
-            future_skew_s: DEFAULT_FUTURE_SKEW_S,
+            exp_leeway: DEFAULT_EXP_LEEWAY,
+            future_skew: DEFAULT_FUTURE_SKEW,
             acl_form: AclForm::Native,
             unknown_claims: UnknownClaims::Refuse,
             claim_rules: ClaimRules::new(),
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             dangerous: DangerousEnforcerConfig::default(),
             token_cache_capacity: DEFAULT_TOKEN_CACHE_CAPACITY,
-            token_cache_max_age_s: DEFAULT_TOKEN_CACHE_MAX_AGE_S,
+            token_cache_max_age: DEFAULT_TOKEN_CACHE_MAX_AGE,
         }
     }
 }
@@ -147,8 +152,8 @@ impl Enforcer {
         clock: Arc<dyn Clock>,
     ) -> Result<Self> {
         let mut builder = Validator::builder()
-            .exp_leeway(config.exp_leeway_s)
-            .future_skew(config.future_skew_s)
+            .exp_leeway(config.exp_leeway)
+            .future_skew(config.future_skew)
             .unknown_claims(config.unknown_claims)
             .rules(config.claim_rules);
         if config.dangerous.allow_http_loopback_issuers {
@@ -163,9 +168,9 @@ impl Enforcer {
         if let Some(profiles) = config.profiles {
             builder = builder.profiles(profiles);
         }
-        if config.token_cache_max_age_s <= 0 {
+        if config.token_cache_max_age.as_secs() == 0 {
             return Err(EnforceError::Validation(ValidationError::Config {
-                reason: "token_cache_max_age_s must be positive".into(),
+                reason: "token_cache_max_age must be at least a second".into(),
             }));
         }
         Ok(Enforcer {
@@ -175,10 +180,10 @@ impl Enforcer {
                 clock,
                 acl_form: config.acl_form,
                 max_token_len: config.max_token_len,
-                exp_leeway_s: config.exp_leeway_s,
+                exp_leeway_s: whole_seconds(config.exp_leeway),
                 token_cache: TokenCache::new(
                     config.token_cache_capacity,
-                    config.token_cache_max_age_s,
+                    config.token_cache_max_age,
                 ),
             }),
         })

@@ -30,7 +30,7 @@ mod token_cache;
 
 pub use enforcer::{
     DangerousEnforcer, DangerousEnforcerConfig, Enforcer, EnforcerConfig,
-    DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE_S,
+    DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE,
 };
 pub use error::{EnforceError, Result};
 pub use grants::{Acl, AclForm, Decision, Denial, Grants};

@@ -11,6 +11,7 @@
 
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use lru::LruCache;
 
@@ -41,12 +42,12 @@ pub enum Cached<V> {
 ///
 /// ```
 /// use scitokens_enforce::TokenCache;
-/// let cache = TokenCache::new(100, 600).unwrap();
+/// let cache = TokenCache::new(100, std::time::Duration::from_secs(600)).unwrap();
 /// let key = TokenCache::<u8>::key(&[b"a.b.c"]);
 /// cache.put(key, 7u8, 1_000, 100);
 /// assert_eq!(cache.get(&key, 200), Some(7));
 /// assert_eq!(cache.get(&key, 1_000), None, "expired");
-/// assert!(TokenCache::<u8>::new(0, 600).is_none(), "capacity 0: no cache");
+/// assert!(TokenCache::<u8>::new(0, std::time::Duration::from_secs(600)).is_none(), "capacity 0: no cache");
 /// ```
 pub struct TokenCache<V> {
     shards: Vec<Mutex<LruCache<[u8; 32], Entry<V>>>>,
@@ -54,9 +55,10 @@ pub struct TokenCache<V> {
 }
 
 impl<V: Clone> TokenCache<V> {
-    /// A cache of about `capacity` entries, each served for at most `max_age_s`; `None` when
-    /// `capacity` is 0 (caching disabled).
-    pub fn new(capacity: usize, max_age_s: i64) -> Option<Self> {
+    /// A cache of about `capacity` entries, each served for at most `max_age` (in whole
+    /// seconds); `None` when `capacity` is 0 (caching disabled).
+    pub fn new(capacity: usize, max_age: Duration) -> Option<Self> {
+        let max_age_s = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         let per_shard = NonZeroUsize::new(capacity.div_ceil(SHARDS))?;
         Some(TokenCache {
             shards: (0..SHARDS)

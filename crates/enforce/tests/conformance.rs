@@ -76,7 +76,7 @@ fn enforcer(case: &Value, key: &SigningKey) -> Enforcer {
         config.audiences = serde_json::from_value(audiences.clone()).unwrap();
     }
     if let Some(leeway) = overrides.get("exp_leeway_s") {
-        config.exp_leeway_s = leeway.as_i64().unwrap();
+        config.exp_leeway = std::time::Duration::from_secs(leeway.as_u64().unwrap());
     }
     if let Some(profiles) = overrides.get("profiles") {
         config.profiles = Some(

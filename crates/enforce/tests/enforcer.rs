@@ -367,3 +367,12 @@ fn the_half_steps_are_behind_dangerous_and_agree_with_the_front_door() {
         "expired"
     );
 }
+
+#[test]
+fn cached_tokens_live_no_longer_than_the_key_cache_trusts_keys() {
+    // A withdrawn key must stop validating cached tokens when the key cache would notice.
+    assert_eq!(
+        scitokens_enforce::DEFAULT_TOKEN_CACHE_MAX_AGE,
+        scitokens_keycache::DEFAULT_UPDATE_INTERVAL
+    );
+}

@@ -10,7 +10,7 @@ use lru::LruCache;
 use scitokens_format::{Clock, Fault, FormatError, KeySet, KeySource, SystemClock, Untrusted};
 use serde_json::{Map, Value};
 
-use crate::config::{KeyCacheConfig, MAX_ISSUER_LEN};
+use crate::config::{secs, KeyCacheConfig, MAX_ISSUER_LEN};
 use crate::discovery::Discovery;
 use crate::error::{KeyCacheError, Result};
 use crate::metrics::{Counters, IssuerMetrics};
@@ -26,11 +26,11 @@ use crate::store::Store;
 ///
 /// - fresh (`now < next_update`): use;
 /// - stale (`next_update <= now < expires`): use, and refresh in a background thread; a failed
-///   refresh keeps the cached keys and is retried after `failure_retry_s`;
+///   refresh keeps the cached keys and is retried after `failure_retry`;
 /// - expired or absent: read the file (another process may have fetched), else fetch; one
 ///   fetch per issuer at a time, concurrent misses wait for it;
-/// - a failed fetch with no usable keys is remembered for `failure_retry_s` and reported;
-/// - an unknown `kid` forces at most one refresh per issuer per `unknown_kid_refresh_s`;
+/// - a failed fetch with no usable keys is remembered for `failure_retry` and reported;
+/// - an unknown `kid` forces at most one refresh per issuer per `unknown_kid_refresh`;
 /// - memory is bounded: at most `max_issuers` issuers' keys and state (least recently used
 ///   out), issuers longer than [`MAX_ISSUER_LEN`] refused before any state exists, and at most
 ///   `new_issuer_fetches_per_minute` fetches for issuers never seen before.
@@ -407,7 +407,7 @@ impl Inner {
         let may_refresh = {
             let mut status = lock(&state.status);
             match status.last_kid_refresh {
-                Some(at) if now - at < self.config.unknown_kid_refresh_s => false,
+                Some(at) if now - at < secs(self.config.unknown_kid_refresh) => false,
                 _ => {
                     status.last_kid_refresh = Some(now);
                     true
@@ -461,7 +461,7 @@ impl Inner {
         // An issuer we would never fetch from is its own error, not a failed fetch.
         self.discovery_allowed(issuer)?;
         if let Some((at, reason)) = lock(&state.status).failure.clone() {
-            let retry_at = at + self.config.failure_retry_s;
+            let retry_at = at.saturating_add(secs(self.config.failure_retry));
             if now < retry_at {
                 Counters::bump(&state.counters.negative_hits);
                 return Err(KeyCacheError::FetchFailed {
@@ -481,7 +481,7 @@ impl Inner {
                 issuer: Untrusted::new(issuer),
                 ago_s: 0,
                 reason: e.to_string(),
-                retry_in_s: self.config.failure_retry_s,
+                retry_in_s: secs(self.config.failure_retry),
             }),
         }
     }
@@ -599,7 +599,7 @@ impl Inner {
                 Counters::bump(&state.counters.fetch_failed);
                 let mut status = lock(&state.status);
                 status.failure = Some((now, e.to_string()));
-                status.retry_after = now + self.config.failure_retry_s;
+                status.retry_after = now.saturating_add(secs(self.config.failure_retry));
                 Err(e)
             }
         }
@@ -617,8 +617,8 @@ impl Inner {
     ) -> Result<Arc<KeySet>> {
         let row = CachedRow {
             jwks,
-            expires: now.saturating_add(self.config.expiration_interval_s),
-            next_update: now.saturating_add(self.config.update_interval_s),
+            expires: now.saturating_add(secs(self.config.expiration_interval)),
+            next_update: now.saturating_add(secs(self.config.update_interval)),
         };
         if let Err(e) = self.store.put(issuer, &row.encode()) {
             if strict {

@@ -8,18 +8,23 @@ use scitokens_format::Untrusted;
 
 use crate::error::{KeyCacheError, Result};
 
-/// Seconds after a fetch before keys are refreshed (scitokens-cpp's default).
-pub const DEFAULT_UPDATE_INTERVAL_S: i64 = 600;
+/// Whole seconds of a span, for arithmetic on Unix times (saturating).
+pub(crate) fn secs(span: Duration) -> i64 {
+    i64::try_from(span.as_secs()).unwrap_or(i64::MAX)
+}
+
+/// Time after a fetch before keys are refreshed (scitokens-cpp's default, 600 s).
+pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(600);
 /// Seconds after a fetch before keys may no longer be used (scitokens-cpp's default: 4 days).
-pub const DEFAULT_EXPIRATION_INTERVAL_S: i64 = 4 * 24 * 3600;
+pub const DEFAULT_EXPIRATION_INTERVAL: Duration = Duration::from_secs(4 * 24 * 3600);
 /// Back-off after a failed fetch, and how long a failure is remembered (negative cache).
-pub const DEFAULT_FAILURE_RETRY_S: i64 = 60;
+pub const DEFAULT_FAILURE_RETRY: Duration = Duration::from_secs(60);
 /// Minimum seconds between two refreshes forced by an unknown `kid`, per issuer.
-pub const DEFAULT_UNKNOWN_KID_REFRESH_S: i64 = 60;
+pub const DEFAULT_UNKNOWN_KID_REFRESH: Duration = Duration::from_secs(60);
 /// Background refresher period (scitokens-cpp's `keycache.refresh_interval_ms` default).
-pub const DEFAULT_REFRESH_INTERVAL_MS: u64 = 60_000;
+pub const DEFAULT_REFRESH_INTERVAL: Duration = Duration::from_secs(60);
 /// The background refresher refreshes entries due within this many milliseconds.
-pub const DEFAULT_REFRESH_THRESHOLD_MS: u64 = 600_000;
+pub const DEFAULT_REFRESH_THRESHOLD: Duration = Duration::from_secs(600);
 /// Timeout of one HTTP request made while serving a token.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(4);
 /// Timeout of one HTTP request made by an administrative or background refresh.
@@ -65,19 +70,19 @@ pub struct DangerousKeyCacheConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyCacheConfig {
     /// Seconds after a fetch before keys are refreshed (`next_update`).
-    pub update_interval_s: i64,
+    pub update_interval: Duration,
     /// Seconds after a fetch before keys expire (`expires`).
-    pub expiration_interval_s: i64,
+    pub expiration_interval: Duration,
     /// Back-off after a failed fetch; also how long a failure for an issuer without usable
     /// keys is remembered and reported instead of fetching again.
-    pub failure_retry_s: i64,
+    pub failure_retry: Duration,
     /// Minimum seconds between refreshes forced by an unknown `kid`, per issuer.
-    pub unknown_kid_refresh_s: i64,
+    pub unknown_kid_refresh: Duration,
     /// Background refresher period, milliseconds.
-    pub refresh_interval_ms: u64,
+    pub refresh_interval: Duration,
     /// The background refresher refreshes entries whose `next_update` is within this many
     /// milliseconds.
-    pub refresh_threshold_ms: u64,
+    pub refresh_threshold: Duration,
     /// Where the cache file is.
     pub location: CacheLocation,
     /// Fall back to an in-memory cache (with a warning) when the location cannot be used.
@@ -111,12 +116,12 @@ pub struct KeyCacheConfig {
 impl Default for KeyCacheConfig {
     fn default() -> Self {
         KeyCacheConfig {
-            update_interval_s: DEFAULT_UPDATE_INTERVAL_S,
-            expiration_interval_s: DEFAULT_EXPIRATION_INTERVAL_S,
-            failure_retry_s: DEFAULT_FAILURE_RETRY_S,
-            unknown_kid_refresh_s: DEFAULT_UNKNOWN_KID_REFRESH_S,
-            refresh_interval_ms: DEFAULT_REFRESH_INTERVAL_MS,
-            refresh_threshold_ms: DEFAULT_REFRESH_THRESHOLD_MS,
+            update_interval: DEFAULT_UPDATE_INTERVAL,
+            expiration_interval: DEFAULT_EXPIRATION_INTERVAL,
+            failure_retry: DEFAULT_FAILURE_RETRY,
+            unknown_kid_refresh: DEFAULT_UNKNOWN_KID_REFRESH,
+            refresh_interval: DEFAULT_REFRESH_INTERVAL,
+            refresh_threshold: DEFAULT_REFRESH_THRESHOLD,
             location: CacheLocation::Default,
             allow_in_memory: false,
             tls_ca_file: None,
@@ -166,7 +171,7 @@ impl KeyCacheConfig {
     ///     "SCITOKEN_CONFIG_KEYCACHE_CACHE_HOME" => Some("/var/cache/xrootd".into()),
     ///     _ => None,
     /// }).unwrap();
-    /// assert_eq!(config.update_interval_s, 30);
+    /// assert_eq!(config.update_interval, std::time::Duration::from_secs(30));
     /// assert_eq!(config.location, CacheLocation::CacheHome("/var/cache/xrootd".into()));
     ///
     /// let err = KeyCacheConfig::from_lookup(|name| {
@@ -177,16 +182,16 @@ impl KeyCacheConfig {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let mut config = KeyCacheConfig::default();
         if let Some(v) = lookup(env::UPDATE_INTERVAL_S) {
-            config.update_interval_s = seconds(env::UPDATE_INTERVAL_S, &v)?;
+            config.update_interval = seconds(env::UPDATE_INTERVAL_S, &v)?;
         }
         if let Some(v) = lookup(env::EXPIRATION_INTERVAL_S) {
-            config.expiration_interval_s = seconds(env::EXPIRATION_INTERVAL_S, &v)?;
+            config.expiration_interval = seconds(env::EXPIRATION_INTERVAL_S, &v)?;
         }
         if let Some(v) = lookup(env::REFRESH_INTERVAL_MS) {
-            config.refresh_interval_ms = millis(env::REFRESH_INTERVAL_MS, &v)?;
+            config.refresh_interval = millis(env::REFRESH_INTERVAL_MS, &v)?;
         }
         if let Some(v) = lookup(env::REFRESH_THRESHOLD_MS) {
-            config.refresh_threshold_ms = millis(env::REFRESH_THRESHOLD_MS, &v)?;
+            config.refresh_threshold = millis(env::REFRESH_THRESHOLD_MS, &v)?;
         }
         if let Some(v) = lookup(env::CACHE_HOME) {
             if v.is_empty() {
@@ -211,47 +216,29 @@ impl KeyCacheConfig {
         Ok(config)
     }
 
-    /// Checks the settings: intervals not negative (the retry back-off positive), refresh no
-    /// later than expiry.
+    /// Checks the settings: the retry back-off and the refresher period not zero, refresh no
+    /// later than expiry. Zero update and expiration intervals are meaningful, as in
+    /// scitokens-cpp: refresh on every use, or keep no usable keys between uses.
     pub fn check(&self) -> Result<()> {
-        // 0 is meaningful, as in scitokens-cpp: refresh on every use (update), or keep no
-        // usable keys between uses (expiration).
-        let non_negative = [
-            ("update_interval_s", self.update_interval_s),
-            ("expiration_interval_s", self.expiration_interval_s),
+        let positive = [
+            ("failure_retry", self.failure_retry),
+            ("refresh_interval", self.refresh_interval),
         ];
-        for (name, value) in non_negative {
-            if value < 0 {
-                return Err(invalid(name, &value.to_string(), "must not be negative"));
+        for (name, value) in positive {
+            if value.is_zero() {
+                return Err(invalid(name, "0", "must be positive"));
             }
-        }
-        if self.failure_retry_s <= 0 {
-            return Err(invalid(
-                "failure_retry_s",
-                &self.failure_retry_s.to_string(),
-                "must be positive",
-            ));
-        }
-        if self.unknown_kid_refresh_s < 0 {
-            return Err(invalid(
-                "unknown_kid_refresh_s",
-                &self.unknown_kid_refresh_s.to_string(),
-                "must not be negative",
-            ));
         }
         if self.max_issuers == 0 {
             return Err(invalid("max_issuers", "0", "must be positive"));
         }
-        if self.refresh_interval_ms == 0 {
-            return Err(invalid("refresh_interval_ms", "0", "must be positive"));
-        }
-        if self.update_interval_s > self.expiration_interval_s {
+        if self.update_interval > self.expiration_interval {
             return Err(invalid(
-                "update_interval_s",
-                &self.update_interval_s.to_string(),
+                "update_interval",
+                &format!("{:?}", self.update_interval),
                 &format!(
-                    "is longer than expiration_interval_s ({}): keys would expire before their refresh",
-                    self.expiration_interval_s
+                    "is longer than expiration_interval ({:?}): keys would expire before their refresh",
+                    self.expiration_interval
                 ),
             ));
         }
@@ -302,24 +289,23 @@ fn invalid(name: &str, value: &str, reason: &str) -> KeyCacheError {
     }
 }
 
-fn seconds(name: &str, value: &str) -> Result<i64> {
+/// A number of seconds (0 allowed: see [`KeyCacheConfig::check`]).
+fn seconds(name: &str, value: &str) -> Result<Duration> {
     match value.trim().parse::<i64>() {
-        Ok(v) if v > 0 => Ok(v),
-        Ok(_) => Err(invalid(name, value, "must be a positive number of seconds")),
+        Ok(v) => u64::try_from(v)
+            .map(Duration::from_secs)
+            .map_err(|_| invalid(name, value, "must not be a negative number of seconds")),
         Err(_) => Err(invalid(name, value, "not an integer")),
     }
 }
 
-fn millis(name: &str, value: &str) -> Result<u64> {
-    match value.trim().parse::<u64>() {
-        Ok(v) if v > 0 => Ok(v),
-        Ok(_) => Err(invalid(
-            name,
-            value,
-            "must be a positive number of milliseconds",
-        )),
-        Err(_) => Err(invalid(name, value, "not a non-negative integer")),
-    }
+/// A number of milliseconds.
+fn millis(name: &str, value: &str) -> Result<Duration> {
+    value
+        .trim()
+        .parse::<u64>()
+        .map(Duration::from_millis)
+        .map_err(|_| invalid(name, value, "not a non-negative integer"))
 }
 
 #[cfg(test)]
@@ -335,20 +321,20 @@ mod tests {
         assert_eq!(
             with(env::EXPIRATION_INTERVAL_S, "7200")
                 .unwrap()
-                .expiration_interval_s,
-            7200
+                .expiration_interval,
+            Duration::from_secs(7200)
         );
         assert_eq!(
             with(env::REFRESH_INTERVAL_MS, "1000")
                 .unwrap()
-                .refresh_interval_ms,
-            1000
+                .refresh_interval,
+            Duration::from_secs(1)
         );
         assert_eq!(
             with(env::REFRESH_THRESHOLD_MS, "5")
                 .unwrap()
-                .refresh_threshold_ms,
-            5
+                .refresh_threshold,
+            Duration::from_millis(5)
         );
         assert!(with(env::ALLOW_IN_MEMORY, "1").unwrap().allow_in_memory);
         assert!(!with(env::ALLOW_IN_MEMORY, "false").unwrap().allow_in_memory);
@@ -357,7 +343,7 @@ mod tests {
             Some(PathBuf::from("/etc/ca.pem"))
         );
         for (name, value, why) in [
-            (env::UPDATE_INTERVAL_S, "-5", "positive"),
+            (env::UPDATE_INTERVAL_S, "-5", "negative"),
             (env::UPDATE_INTERVAL_S, "1e3", "not an integer"),
             (
                 env::EXPIRATION_INTERVAL_S,

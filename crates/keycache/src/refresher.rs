@@ -23,15 +23,15 @@ pub struct Refresher {
 }
 
 impl KeyCache {
-    /// Starts a thread that, every `refresh_interval_ms`, refreshes the issuers held in memory
-    /// whose `next_update` is within `refresh_threshold_ms` (failed issuers wait out their
+    /// Starts a thread that, every `refresh_interval`, refreshes the issuers held in memory
+    /// whose `next_update` is within `refresh_threshold` (failed issuers wait out their
     /// back-off).
     pub fn start_refresher(&self) -> std::io::Result<Refresher> {
         let inner = Arc::clone(self.inner());
         let (stop, stopped) = mpsc::channel::<()>();
         let stopping = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stopping);
-        let period = Duration::from_millis(inner.config.refresh_interval_ms);
+        let period = inner.config.refresh_interval;
         let thread = std::thread::Builder::new()
             .name("scitokens-key-refresher".into())
             .spawn(move || {
@@ -50,8 +50,12 @@ impl KeyCache {
 
 fn refresh_due(inner: &Inner, stopping: &AtomicBool) {
     let now = inner.clock.now();
-    let threshold_s =
-        i64::try_from(inner.config.refresh_threshold_ms.div_ceil(1000)).unwrap_or(i64::MAX);
+    let threshold_s = crate::config::secs(
+        inner
+            .config
+            .refresh_threshold
+            .saturating_add(Duration::from_millis(999)),
+    );
     for (issuer, next_update) in inner.snapshot() {
         if stopping.load(Ordering::Relaxed) {
             return;

@@ -367,8 +367,8 @@ fn directories_are_private_and_unwritable_locations_are_clear_errors() {
 fn background_refresher_refreshes_due_entries() {
     let s = Setup::new("refresher");
     let cache = s.cache_with(KeyCacheConfig {
-        refresh_interval_ms: 20,
-        refresh_threshold_ms: 60_000,
+        refresh_interval: Duration::from_millis(20),
+        refresh_threshold: Duration::from_secs(60),
         ..s.config()
     });
     let url = s.server.url();
@@ -410,8 +410,8 @@ fn stopping_the_refresher_does_not_wait_for_a_hung_issuer() {
     });
     let s = Setup::new("refresher-hung");
     let cache = s.cache_with(KeyCacheConfig {
-        refresh_interval_ms: 10,
-        refresh_threshold_ms: 60_000,
+        refresh_interval: Duration::from_millis(10),
+        refresh_threshold: Duration::from_secs(60),
         admin_timeout: Duration::from_secs(30),
         ..s.config()
     });

@@ -21,6 +21,6 @@ mod validator;
 pub use check::{ClaimCheck, ClaimRules, Rejection};
 pub use error::{Result, ValidationError};
 pub use validator::{
-    DangerousValidatorBuilder, UnknownClaims, Validator, ValidatorBuilder, DEFAULT_EXP_LEEWAY_S,
-    DEFAULT_FUTURE_SKEW_S,
+    DangerousValidatorBuilder, UnknownClaims, Validator, ValidatorBuilder, DEFAULT_EXP_LEEWAY,
+    DEFAULT_FUTURE_SKEW,
 };

@@ -2,6 +2,7 @@
 //! the configuration and `now`.
 
 use std::fmt;
+use std::time::Duration;
 
 use scitokens_format::{is_loopback_http, names, Audience, Claims, Header, Profile, Untrusted};
 
@@ -9,9 +10,9 @@ use crate::check::{ClaimCheck, ClaimRules};
 use crate::error::{Result, ValidationError};
 
 /// How far `exp` may be in the past by default (`docs/semantics.md` §4: as the incumbents, none).
-pub const DEFAULT_EXP_LEEWAY_S: i64 = 0;
-/// How far `iat` and `nbf` may be in the future by default (semantics.md §4).
-pub const DEFAULT_FUTURE_SKEW_S: i64 = 60;
+pub const DEFAULT_EXP_LEEWAY: Duration = Duration::ZERO;
+/// How far `iat` and `nbf` may be in the future by default (`docs/semantics.md` §4).
+pub const DEFAULT_FUTURE_SKEW: Duration = Duration::from_secs(60);
 
 /// Claims with built-in rules; in SciTokens 1.0 tokens, any other claim needs a callback.
 const KNOWN_CLAIMS: [&str; 10] = [
@@ -44,8 +45,8 @@ pub struct ValidatorBuilder {
     issuers: Vec<String>,
     audiences: Vec<String>,
     profiles: Option<Vec<Profile>>,
-    exp_leeway_s: Option<i64>,
-    future_skew_s: Option<i64>,
+    exp_leeway: Option<Duration>,
+    future_skew: Option<Duration>,
     allow_http_loopback_issuers: bool,
     rules: ClaimRules,
     any_issuer: bool,
@@ -123,15 +124,15 @@ impl ValidatorBuilder {
         self
     }
 
-    /// Seconds `exp` may be in the past (default [`DEFAULT_EXP_LEEWAY_S`]).
-    pub fn exp_leeway(mut self, seconds: i64) -> Self {
-        self.exp_leeway_s = Some(seconds);
+    /// How far `exp` may be in the past (default [`DEFAULT_EXP_LEEWAY`]).
+    pub fn exp_leeway(mut self, leeway: Duration) -> Self {
+        self.exp_leeway = Some(leeway);
         self
     }
 
-    /// Seconds `iat` and `nbf` may be in the future (default [`DEFAULT_FUTURE_SKEW_S`]).
-    pub fn future_skew(mut self, seconds: i64) -> Self {
-        self.future_skew_s = Some(seconds);
+    /// How far `iat` and `nbf` may be in the future (default [`DEFAULT_FUTURE_SKEW`]).
+    pub fn future_skew(mut self, skew: Duration) -> Self {
+        self.future_skew = Some(skew);
         self
     }
 
@@ -197,11 +198,13 @@ impl ValidatorBuilder {
         if profiles.is_empty() {
             return Err(config("no profile is accepted".into()));
         }
-        let exp_leeway_s = self.exp_leeway_s.unwrap_or(DEFAULT_EXP_LEEWAY_S);
-        let future_skew_s = self.future_skew_s.unwrap_or(DEFAULT_FUTURE_SKEW_S);
-        if exp_leeway_s < 0 || future_skew_s < 0 {
-            return Err(config("leeways must not be negative".into()));
-        }
+        let whole_seconds = |span: Duration| i64::try_from(span.as_secs());
+        let (Ok(exp_leeway_s), Ok(future_skew_s)) = (
+            whole_seconds(self.exp_leeway.unwrap_or(DEFAULT_EXP_LEEWAY)),
+            whole_seconds(self.future_skew.unwrap_or(DEFAULT_FUTURE_SKEW)),
+        ) else {
+            return Err(config("leeways must fit in 64-bit seconds".into()));
+        };
         Ok(Validator {
             issuers: self.issuers,
             audiences: self.audiences,

@@ -5,6 +5,7 @@
 use scitokens_format::{Claims, Header, Profile};
 use scitokens_validate::{UnknownClaims, Validator, ValidatorBuilder};
 use serde_json::{json, Value};
+use std::time::Duration;
 
 const ISS: &str = "https://issuer.example";
 const AUD: &str = "https://storage.example";
@@ -127,7 +128,7 @@ fn expiry_with_and_without_leeway() {
             "fractions are floored"
         );
     }
-    let lenient = base().exp_leeway(30).build().unwrap();
+    let lenient = base().exp_leeway(Duration::from_secs(30)).build().unwrap();
     assert_eq!(
         kind(&lenient, Profile::Wlcg, json!({"exp": NOW - 29}), NOW),
         "ok:wlcg"
@@ -165,7 +166,7 @@ fn future_iat_and_nbf_within_the_skew() {
     for p in [Profile::SciTokens1, Profile::SciTokens2] {
         assert_eq!(kind_of(&v, p, json!({"iat": null})), format!("ok:{p}"));
     }
-    let strict = base().future_skew(0).build().unwrap();
+    let strict = base().future_skew(Duration::ZERO).build().unwrap();
     assert_eq!(
         kind(&strict, Profile::Wlcg, json!({"iat": NOW + 1}), NOW),
         "not_yet_valid"
@@ -256,7 +257,6 @@ fn configuration_errors() {
     assert!(err(base().audience("ANY")).contains("wildcard"));
     assert!(err(base().audience(WLCG_ANY)).contains("wildcard"));
     assert!(err(base().profiles([])).contains("no profile"));
-    assert!(err(base().exp_leeway(-1)).contains("negative"));
     assert!(Validator::builder()
         .issuer("http://127.0.0.1:8080")
         .dangerous()

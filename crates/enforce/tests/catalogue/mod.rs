@@ -242,7 +242,9 @@ pub fn enforcer(config: Option<&Value>) -> (Enforcer, Arc<Counting>) {
                     )
                 }
                 "max_token_len" => settings.max_token_len = value.as_u64().unwrap() as usize,
-                "exp_leeway_s" => settings.exp_leeway_s = value.as_i64().unwrap(),
+                "exp_leeway_s" => {
+                    settings.exp_leeway = std::time::Duration::from_secs(value.as_u64().unwrap())
+                }
                 other => panic!("unknown config {other}"),
             }
         }
