@@ -135,7 +135,11 @@ impl Scope {
             (ResourceRule::PathRequired, Some(r)) if !r.starts_with('/') => {
                 return Err(invalid(format!("{authz} requires a path starting with /")));
             }
-            (_, Some(r)) => Resource::parse(r).map_err(invalid)?,
+            (_, Some(r)) => Resource::parse(r).map_err(|e| match e {
+                // The resource's reason, reported against the whole entry.
+                FormatError::InvalidScope { reason, .. } => invalid(reason),
+                other => other,
+            })?,
         };
         Ok(Scope { authz, resource })
     }

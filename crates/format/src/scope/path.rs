@@ -6,6 +6,8 @@ use std::fmt;
 
 use super::request::RequestPath;
 use crate::encoding::{percent_decode, Plus};
+use crate::error::FormatError;
+use crate::text::Untrusted;
 
 /// How many rounds of percent-decoding a scope path segment gets before a remaining escape
 /// makes it invalid.
@@ -32,20 +34,28 @@ impl ScopePath {
         }
     }
 
-    /// Parses a scope path; the error says what is wrong.
+    /// Parses a scope path; the error ([`FormatError::InvalidScope`]) names the path and says
+    /// what is wrong.
     ///
     /// ```
     /// use scitokens_format::scope::ScopePath;
+    /// assert_eq!(
+    ///     ScopePath::parse("/a/../b").unwrap_err().to_string(),
+    ///     "invalid scope \"/a/../b\": path segment \"..\" is not allowed"
+    /// );
     /// assert_eq!(ScopePath::parse("/a/./b//c").unwrap().as_str(), "/a/b/c");
     /// assert_eq!(ScopePath::parse("/a%20b").unwrap().as_str(), "/a b");
     /// assert!(ScopePath::parse("/foo/%252e%252e/bar").is_err());
     /// assert!(ScopePath::parse("/foo%2Fbar").is_err());
     /// assert!(ScopePath::parse("foo").is_err());
     /// ```
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, FormatError> {
         match Self::parse_plain(text) {
             Some(plain) => Ok(plain),
-            None => Self::parse_full(text),
+            None => Self::parse_full(text).map_err(|reason| FormatError::InvalidScope {
+                entry: Untrusted::new(text),
+                reason,
+            }),
         }
     }
 
@@ -53,8 +63,11 @@ impl ScopePath {
     /// check that both agree on every input.
     #[cfg(fuzzing)]
     #[doc(hidden)]
-    pub fn parse_without_shortcut(text: &str) -> Result<Self, String> {
-        Self::parse_full(text)
+    pub fn parse_without_shortcut(text: &str) -> Result<Self, FormatError> {
+        Self::parse_full(text).map_err(|reason| FormatError::InvalidScope {
+            entry: Untrusted::new(text),
+            reason,
+        })
     }
 
     /// Decodes and normalizes segment by segment.

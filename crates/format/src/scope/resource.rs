@@ -5,6 +5,8 @@ use std::fmt;
 use super::path::ScopePath;
 use super::request::RequestTarget;
 use super::url::split_url;
+use crate::error::FormatError;
+use crate::text::Untrusted;
 
 /// The resource of a scope entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,8 +27,13 @@ pub enum Resource {
 }
 
 impl Resource {
-    /// Parses a path (`/...`) or a URL (`scheme://authority/path`); anything else is an error.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    /// Parses a path (`/...`) or a URL (`scheme://authority/path`); anything else is an
+    /// error ([`FormatError::InvalidScope`] naming the resource).
+    pub fn parse(text: &str) -> Result<Self, FormatError> {
+        let invalid = |reason: &str| FormatError::InvalidScope {
+            entry: Untrusted::new(text),
+            reason: reason.to_owned(),
+        };
         if text.starts_with('/') {
             return ScopePath::parse(text).map(Resource::Path);
         }
@@ -40,8 +47,10 @@ impl Resource {
                     ScopePath::parse(path)?
                 },
             }),
-            None if text.is_empty() => Err("empty resource after \":\"".into()),
-            None => Err("resource must be an absolute path or scheme://authority/path".into()),
+            None if text.is_empty() => Err(invalid("empty resource after \":\"")),
+            None => Err(invalid(
+                "resource must be an absolute path or scheme://authority/path",
+            )),
         }
     }
 
