@@ -340,33 +340,39 @@ pub extern "C" fn scitoken_serialize(
     })
 }
 
-fn set_profile(token: *mut TokenHandle, profile: c_int, serialize: bool) {
+/// Which of a token's two profiles a setter changes.
+#[derive(Debug, Clone, Copy)]
+enum Direction {
+    Serialize,
+    Deserialize,
+}
+
+fn set_profile(token: *mut TokenHandle, profile: c_int, direction: Direction) {
     ffi::guard_void(|| {
         let (Some(handle), Some(profile)) = (ffi::handle_mut(token), CProfile::from_c(profile))
         else {
             return;
         };
-        if serialize {
-            handle.serialize_profile = profile;
-        } else {
-            handle.deserialize_profile = profile;
+        match direction {
+            Direction::Serialize => handle.serialize_profile = profile,
+            Direction::Deserialize => handle.deserialize_profile = profile,
         }
     });
 }
 
 #[no_mangle]
 pub extern "C" fn scitoken_set_serialize_profile(token: *mut TokenHandle, profile: c_int) {
-    set_profile(token, profile, true);
+    set_profile(token, profile, Direction::Serialize);
 }
 
 #[no_mangle]
 pub extern "C" fn scitoken_set_serialize_mode(token: *mut TokenHandle, profile: c_int) {
-    set_profile(token, profile, true);
+    set_profile(token, profile, Direction::Serialize);
 }
 
 #[no_mangle]
 pub extern "C" fn scitoken_set_deserialize_profile(token: *mut TokenHandle, profile: c_int) {
-    set_profile(token, profile, false);
+    set_profile(token, profile, Direction::Deserialize);
 }
 
 /// Decodes, checks the issuer list (before any key work), fetches keys through the key

@@ -11,7 +11,7 @@ use scitokens_format::{Clock, Fault, FormatError, KeySet, KeySource, SystemClock
 use serde_json::{Map, Value};
 
 use crate::config::{secs, KeyCacheConfig, MAX_ISSUER_LEN};
-use crate::discovery::Discovery;
+use crate::discovery::{Discovery, Urgency};
 use crate::error::{KeyCacheError, Result};
 use crate::metrics::{Counters, IssuerMetrics};
 use crate::row::CachedRow;
@@ -48,6 +48,15 @@ pub(crate) struct Inner {
     issuers: Mutex<LruCache<String, Arc<IssuerState>>>,
     new_issuer_fetches: Mutex<Window>,
     background: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// Whether a failed write of the cache file fails the operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    /// The caller asked to store keys (`set_jwks`): a failed write is its error.
+    Required,
+    /// Keys fetched for a token: they serve from memory even if the file cannot be written.
+    BestEffort,
 }
 
 /// Fetches for never-seen issuers in the current minute.
@@ -183,7 +192,7 @@ impl KeyCache {
         let now = self.inner.clock.now();
         let state = self.inner.state(issuer);
         let _fetch = lock(&state.fetch);
-        self.inner.save(issuer, map, keys, now, true)
+        self.inner.save(issuer, map, keys, now, Write::Required)
     }
 
     /// Removes an issuer from the file and from memory; `true` if the file had it.
@@ -202,7 +211,7 @@ impl KeyCache {
 
     /// Fetches an issuer's keys now (admin timeout), whatever their state.
     pub fn refresh(&self, issuer: &str) -> Result<Arc<KeySet>> {
-        self.inner.refresh(issuer, true)
+        self.inner.refresh(issuer, Urgency::Admin)
     }
 
     /// Refreshes every issuer in the cache file; one result per issuer.
@@ -213,7 +222,7 @@ impl KeyCache {
             .list()?
             .into_iter()
             .map(|(issuer, _)| {
-                let result = self.inner.refresh(&issuer, true);
+                let result = self.inner.refresh(&issuer, Urgency::Admin);
                 (issuer, result)
             })
             .collect())
@@ -416,7 +425,7 @@ impl Inner {
         };
         if may_refresh {
             Counters::bump(&state.counters.unknown_kid_refreshes);
-            match self.refresh(issuer, false) {
+            match self.refresh(issuer, Urgency::Request) {
                 Ok(fresh) if fresh.contains_kid(kid) => return Ok(fresh),
                 Ok(_) => {}
                 Err(e) => log::info!(
@@ -473,7 +482,7 @@ impl Inner {
             }
         }
         self.admit_new_issuer(issuer, &state, now)?;
-        let fetched = self.fetch_and_save(issuer, &state, false, now);
+        let fetched = self.fetch_and_save(issuer, &state, Urgency::Request, now);
         drop(fetch);
         match fetched {
             Ok(keys) => self.with_kid(issuer, kid, keys, now),
@@ -563,13 +572,13 @@ impl Inner {
     }
 
     /// Fetches now, holding the issuer's fetch lock.
-    pub(crate) fn refresh(&self, issuer: &str, admin: bool) -> Result<Arc<KeySet>> {
+    pub(crate) fn refresh(&self, issuer: &str, urgency: Urgency) -> Result<Arc<KeySet>> {
         check_length(issuer)?;
         self.discovery_allowed(issuer)?;
         let state = self.state(issuer);
         let _fetch = lock(&state.fetch);
         let now = self.clock.now();
-        self.fetch_and_save(issuer, &state, admin, now)
+        self.fetch_and_save(issuer, &state, urgency, now)
     }
 
     /// Network fetch, then file and memory; records success or failure. The caller holds the
@@ -578,12 +587,12 @@ impl Inner {
         &self,
         issuer: &str,
         state: &IssuerState,
-        admin: bool,
+        urgency: Urgency,
         now: i64,
     ) -> Result<Arc<KeySet>> {
         let result = self
             .discovery
-            .fetch(issuer, admin)
+            .fetch(issuer, urgency)
             .and_then(|fetched| Ok((fetched.jwks, usable(issuer, fetched.keys)?)));
         match result {
             Ok((jwks, keys)) => {
@@ -593,7 +602,7 @@ impl Inner {
                     keys.len(),
                     Untrusted::new(issuer)
                 );
-                self.save(issuer, jwks, keys, now, false)
+                self.save(issuer, jwks, keys, now, Write::BestEffort)
             }
             Err(e) => {
                 Counters::bump(&state.counters.fetch_failed);
@@ -605,7 +614,7 @@ impl Inner {
         }
     }
 
-    /// Writes the row (an error only if `strict`; otherwise logged, memory still updated),
+    /// Writes the row (an error only if [`Write::Required`]; otherwise logged, memory still updated),
     /// installs the keys, clears the failure state.
     fn save(
         &self,
@@ -613,7 +622,7 @@ impl Inner {
         jwks: Map<String, Value>,
         keys: KeySet,
         now: i64,
-        strict: bool,
+        write: Write,
     ) -> Result<Arc<KeySet>> {
         let row = CachedRow {
             jwks,
@@ -621,7 +630,7 @@ impl Inner {
             next_update: now.saturating_add(secs(self.config.update_interval)),
         };
         if let Err(e) = self.store.put(issuer, &row.encode()) {
-            if strict {
+            if write == Write::Required {
                 return Err(e);
             }
             log::warn!(
@@ -656,7 +665,7 @@ impl Inner {
         let spawned = std::thread::Builder::new()
             .name("scitokens-key-refresh".into())
             .spawn(move || {
-                if let Err(e) = inner.refresh(&issuer, true) {
+                if let Err(e) = inner.refresh(&issuer, Urgency::Admin) {
                     log::warn!(
                         "refreshing keys of {}: {e}; serving cached keys",
                         Untrusted::new(&issuer)

@@ -15,6 +15,15 @@ use ureq::Agent;
 use crate::config::KeyCacheConfig;
 use crate::error::{KeyCacheError, Result};
 
+/// Who waits for a fetch, which decides its timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Urgency {
+    /// A token is waiting: `request_timeout`.
+    Request,
+    /// An administrator or the background refresher: `admin_timeout`.
+    Admin,
+}
+
 /// The `User-Agent` sent with every request.
 pub const USER_AGENT: &str = concat!("scitokens-rs/", env!("CARGO_PKG_VERSION"));
 
@@ -86,9 +95,12 @@ impl Discovery {
         })
     }
 
-    /// Fetches `issuer`'s keys; `admin` selects the longer timeout.
-    pub(crate) fn fetch(&self, issuer: &str, admin: bool) -> Result<Fetched> {
-        let agent = if admin { &self.admin } else { &self.request };
+    /// Fetches `issuer`'s keys, with the timeout `urgency` calls for.
+    pub(crate) fn fetch(&self, issuer: &str, urgency: Urgency) -> Result<Fetched> {
+        let agent = match urgency {
+            Urgency::Admin => &self.admin,
+            Urgency::Request => &self.request,
+        };
         let (scheme, host, path) = self.split_issuer(issuer)?;
         let oidc = format!(
             "{}/.well-known/openid-configuration",

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use scitokens_format::Untrusted;
 
 use crate::cache::{Inner, KeyCache};
+use crate::discovery::Urgency;
 use crate::metrics::Counters;
 
 /// How long [`Refresher::stop`] waits for a refresh under way before leaving the thread to
@@ -68,7 +69,7 @@ fn refresh_due(inner: &Inner, stopping: &AtomicBool) {
             continue;
         }
         Counters::bump(&state.counters.background_refreshes);
-        match inner.refresh(&issuer, true) {
+        match inner.refresh(&issuer, Urgency::Admin) {
             Ok(_) => Counters::bump(&state.counters.background_ok),
             Err(e) => {
                 Counters::bump(&state.counters.background_failed);
