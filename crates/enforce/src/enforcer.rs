@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use scitokens_format::scope::{RequestTarget, Scope};
 use scitokens_format::{
-    names, Clock, KeySource, Profile, SystemClock, UnverifiedToken, VerifiedToken,
+    names, whole_seconds, Clock, KeySource, Profile, SystemClock, UnverifiedToken, VerifiedToken,
     DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_validate::{
@@ -16,11 +16,6 @@ use crate::error::{EnforceError, Result};
 use crate::grants::{Acl, AclForm, Decision, Grants};
 use crate::operation::Operation;
 use crate::token_cache::{Cached, TokenCache};
-
-/// Whole seconds of a span, saturating, for arithmetic on Unix times.
-fn whole_seconds(span: Duration) -> i64 {
-    i64::try_from(span.as_secs()).unwrap_or(i64::MAX)
-}
 
 /// Plain settings for an [`Enforcer`].
 #[derive(Debug, Clone, PartialEq, Eq)]

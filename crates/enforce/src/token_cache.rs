@@ -58,7 +58,7 @@ impl<V: Clone> TokenCache<V> {
     /// A cache of about `capacity` entries, each served for at most `max_age` (in whole
     /// seconds); `None` when `capacity` is 0 (caching disabled).
     pub fn new(capacity: usize, max_age: Duration) -> Option<Self> {
-        let max_age_s = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+        let max_age_s = scitokens_format::whole_seconds(max_age);
         let per_shard = NonZeroUsize::new(capacity.div_ceil(SHARDS))?;
         Some(TokenCache {
             shards: (0..SHARDS)

@@ -1,6 +1,17 @@
 //! Where "now" comes from: read on every call, or injected by tests (semantics.md §4).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// The whole seconds of a span, saturating at `i64::MAX`: for arithmetic with Unix times.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(scitokens_format::whole_seconds(Duration::from_millis(1_999)), 1);
+/// assert_eq!(scitokens_format::whole_seconds(Duration::MAX), i64::MAX);
+/// ```
+pub fn whole_seconds(span: Duration) -> i64 {
+    i64::try_from(span.as_secs()).unwrap_or(i64::MAX)
+}
 
 /// A source of the current time in whole seconds since the Unix epoch.
 pub trait Clock: Send + Sync {
@@ -15,7 +26,7 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> i64 {
         match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Ok(d) => whole_seconds(d),
             // A clock before 1970 is a broken host; report the epoch rather than panic.
             Err(_) => 0,
         }

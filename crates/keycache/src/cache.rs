@@ -7,10 +7,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 
 use lru::LruCache;
-use scitokens_format::{Clock, Fault, FormatError, KeySet, KeySource, SystemClock, Untrusted};
+use scitokens_format::{
+    whole_seconds, Clock, Fault, FormatError, KeySet, KeySource, SystemClock, Untrusted,
+};
 use serde_json::{Map, Value};
 
-use crate::config::{secs, KeyCacheConfig, MAX_ISSUER_LEN};
+use crate::config::{KeyCacheConfig, MAX_ISSUER_LEN};
 use crate::discovery::{Discovery, Urgency};
 use crate::error::{KeyCacheError, Result};
 use crate::metrics::{Counters, IssuerMetrics};
@@ -416,7 +418,7 @@ impl Inner {
         let may_refresh = {
             let mut status = lock(&state.status);
             match status.last_kid_refresh {
-                Some(at) if now - at < secs(self.config.unknown_kid_refresh) => false,
+                Some(at) if now - at < whole_seconds(self.config.unknown_kid_refresh) => false,
                 _ => {
                     status.last_kid_refresh = Some(now);
                     true
@@ -470,7 +472,7 @@ impl Inner {
         // An issuer we would never fetch from is its own error, not a failed fetch.
         self.discovery_allowed(issuer)?;
         if let Some((at, reason)) = lock(&state.status).failure.clone() {
-            let retry_at = at.saturating_add(secs(self.config.failure_retry));
+            let retry_at = at.saturating_add(whole_seconds(self.config.failure_retry));
             if now < retry_at {
                 Counters::bump(&state.counters.negative_hits);
                 return Err(KeyCacheError::FetchFailed {
@@ -490,7 +492,7 @@ impl Inner {
                 issuer: Untrusted::new(issuer),
                 ago_s: 0,
                 reason: e.to_string(),
-                retry_in_s: secs(self.config.failure_retry),
+                retry_in_s: whole_seconds(self.config.failure_retry),
             }),
         }
     }
@@ -608,7 +610,7 @@ impl Inner {
                 Counters::bump(&state.counters.fetch_failed);
                 let mut status = lock(&state.status);
                 status.failure = Some((now, e.to_string()));
-                status.retry_after = now.saturating_add(secs(self.config.failure_retry));
+                status.retry_after = now.saturating_add(whole_seconds(self.config.failure_retry));
                 Err(e)
             }
         }
@@ -626,8 +628,8 @@ impl Inner {
     ) -> Result<Arc<KeySet>> {
         let row = CachedRow {
             jwks,
-            expires: now.saturating_add(secs(self.config.expiration_interval)),
-            next_update: now.saturating_add(secs(self.config.update_interval)),
+            expires: now.saturating_add(whole_seconds(self.config.expiration_interval)),
+            next_update: now.saturating_add(whole_seconds(self.config.update_interval)),
         };
         if let Err(e) = self.store.put(issuer, &row.encode()) {
             if write == Write::Required {

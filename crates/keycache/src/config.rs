@@ -8,11 +8,6 @@ use scitokens_format::Untrusted;
 
 use crate::error::{KeyCacheError, Result};
 
-/// Whole seconds of a span, for arithmetic on Unix times (saturating).
-pub(crate) fn secs(span: Duration) -> i64 {
-    i64::try_from(span.as_secs()).unwrap_or(i64::MAX)
-}
-
 /// Time after a fetch before keys are refreshed (scitokens-cpp's default, 600 s).
 pub const DEFAULT_UPDATE_INTERVAL: Duration = Duration::from_secs(600);
 /// Seconds after a fetch before keys may no longer be used (scitokens-cpp's default: 4 days).

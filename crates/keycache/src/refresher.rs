@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use scitokens_format::Untrusted;
+use scitokens_format::{whole_seconds, Untrusted};
 
 use crate::cache::{Inner, KeyCache};
 use crate::discovery::Urgency;
@@ -51,7 +51,7 @@ impl KeyCache {
 
 fn refresh_due(inner: &Inner, stopping: &AtomicBool) {
     let now = inner.clock.now();
-    let threshold_s = crate::config::secs(
+    let threshold_s = whole_seconds(
         inner
             .config
             .refresh_threshold

@@ -4,7 +4,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use scitokens_format::{is_loopback_http, names, Audience, Claims, Header, Profile, Untrusted};
+use scitokens_format::{
+    is_loopback_http, names, whole_seconds, Audience, Claims, Header, Profile, Untrusted,
+};
 
 use crate::check::{ClaimCheck, ClaimRules};
 use crate::error::{Result, ValidationError};
@@ -198,13 +200,8 @@ impl ValidatorBuilder {
         if profiles.is_empty() {
             return Err(config("no profile is accepted".into()));
         }
-        let whole_seconds = |span: Duration| i64::try_from(span.as_secs());
-        let (Ok(exp_leeway_s), Ok(future_skew_s)) = (
-            whole_seconds(self.exp_leeway.unwrap_or(DEFAULT_EXP_LEEWAY)),
-            whole_seconds(self.future_skew.unwrap_or(DEFAULT_FUTURE_SKEW)),
-        ) else {
-            return Err(config("leeways must fit in 64-bit seconds".into()));
-        };
+        let exp_leeway_s = whole_seconds(self.exp_leeway.unwrap_or(DEFAULT_EXP_LEEWAY));
+        let future_skew_s = whole_seconds(self.future_skew.unwrap_or(DEFAULT_FUTURE_SKEW));
         Ok(Validator {
             issuers: self.issuers,
             audiences: self.audiences,
