@@ -9,34 +9,8 @@
  * Built with -DSCITOKENS_CPP_0_7 it uses only what Debian's scitokens-cpp 0.7.3 has and
  * where both libraries behave the same, so the same source checks the ABI against the
  * original. Exit status: 0 if every check passed, 1 otherwise (each failure is printed). */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
-#include <scitokens/scitokens.h>
-
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        checks++;                                                          \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
-
-/* An error was reported: rc is nonzero and err is a malloc'd message (freed here). */
-#define FAILED(rc, err, ...)                                               \
-    do {                                                                   \
-        CHECK((rc) != 0, __VA_ARGS__);                                     \
-        CHECK((err) != NULL && strlen(err) > 0, "no error message: " __VA_ARGS__); \
-        free(err);                                                         \
-        err = NULL;                                                        \
-    } while (0)
+#include "check.h"
 
 /* A denial from enforcer_test: nonzero; we also say why (scitokens-cpp 0.7.3 does not). */
 #ifdef SCITOKENS_CPP_0_7
@@ -45,29 +19,8 @@ static int checks = 0;
 #define DENIED(rc, err, ...) FAILED(rc, err, __VA_ARGS__)
 #endif
 
-#define OK(rc, err, what)                                                  \
-    do {                                                                   \
-        CHECK((rc) == 0, "%s: %s", what, (err) ? (err) : "(no message)");  \
-        free(err);                                                         \
-        err = NULL;                                                        \
-    } while (0)
-
 static const char *ISSUER = "https://issuer.capi.example";
 static const char *AUD = "https://storage.capi.example";
-
-static char *slurp(const char *dir, const char *name) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
-    static char buf[4][16384];
-    static int next = 0;
-    char *out = buf[next++ % 4];
-    size_t n = fread(out, 1, sizeof buf[0] - 1, f);
-    fclose(f);
-    out[n] = '\0';
-    return out;
-}
 
 /* Mints a token with `scope` (and aud, sub, the given profile) and returns it (malloc'd). */
 static char *mint(SciTokenKey key, const char *issuer, const char *scope, SciTokenProfile profile, int lifetime) {
@@ -89,13 +42,6 @@ __attribute__((unused)) static int sub_is_alice(const char *value, char **err_ms
     if (strcmp(value, "alice") == 0) return 0;
     *err_msg = strdup("sub is not alice");
     return 1;
-}
-
-static int has_acl(Acl *acls, const char *authz, const char *resource) {
-    for (int i = 0; acls && (acls[i].authz || acls[i].resource); i++) {
-        if (strcmp(acls[i].authz, authz) == 0 && strcmp(acls[i].resource, resource) == 0) return 1;
-    }
-    return 0;
 }
 
 static void test_keys_and_tokens(const char *keydir) {

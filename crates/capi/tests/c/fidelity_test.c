@@ -4,36 +4,12 @@
  *
  * Prints one line "NOKID <token>" (a token serialized with key id "none", whose header the
  * Rust harness decodes) and, last, "N checks, M failures". Exit status 0 iff no failure. */
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <scitokens/scitokens.h>
-
-static int failures = 0;
-static int checks = 0;
-
-#define CHECK(cond, ...)                                                   \
-    do {                                                                   \
-        checks++;                                                          \
-        if (!(cond)) {                                                     \
-            failures++;                                                    \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);           \
-            fprintf(stderr, __VA_ARGS__);                                  \
-            fprintf(stderr, "\n");                                         \
-        }                                                                  \
-    } while (0)
-
-#define OK(rc, err, what)                                                  \
-    do {                                                                   \
-        CHECK((rc) == 0, "%s: %s", what, (err) ? (err) : "(no message)");  \
-        free(err);                                                         \
-        err = NULL;                                                        \
-    } while (0)
+#include "check.h"
 
 /* Fails, and the message contains `phrase`. */
 #define FAILS_WITH(rc, err, phrase, what)                                  \
@@ -47,20 +23,6 @@ static int checks = 0;
 
 static const char *ISSUER = "https://issuer.fidelity.example";
 static const char *AUD = "https://storage.fidelity.example";
-
-static char *slurp(const char *dir, const char *name) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
-    static char buf[2][16384];
-    static int next = 0;
-    char *out = buf[next++ % 2];
-    size_t n = fread(out, 1, sizeof buf[0] - 1, f);
-    fclose(f);
-    out[n] = '\0';
-    return out;
-}
 
 /* A token from `key`: iss, sub, scope, optionally aud and a groups list, in `profile`
  * (-1: the token's default profile). Returns the serialization (malloc'd). */
@@ -80,13 +42,6 @@ static char *mint(SciTokenKey key, const char *iss, const char *aud, const char 
     OK(scitoken_serialize(t, &value, &err), err, "serialize");
     scitoken_destroy(t);
     return value;
-}
-
-static int has_acl(Acl *acls, const char *authz, const char *resource) {
-    for (int i = 0; acls && (acls[i].authz || acls[i].resource); i++) {
-        if (strcmp(acls[i].authz, authz) == 0 && strcmp(acls[i].resource, resource) == 0) return 1;
-    }
-    return 0;
 }
 
 /* Deserializes `token` (issuer allow-list ISSUER) and asks an enforcer for AUD for its ACLs:
