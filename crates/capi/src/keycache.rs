@@ -130,9 +130,7 @@ pub extern "C" fn keycache_get_jwks_metadata(
                 "metadata",
                 &json!({ "expires": row.expires, "next_update": row.next_update }).to_string(),
             ),
-            Some(Err(reason)) => Err(format!(
-                "the cached entry for {issuer} is unusable: {reason}"
-            )),
+            Some(Err(e)) => Err(format!("the cached entry for {issuer}: {e}")),
             None => Err(format!("{issuer} is not in the key cache")),
         }
     })

@@ -96,12 +96,12 @@ struct Status {
 }
 
 /// One issuer's row, as listed by [`KeyCache::list`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct IssuerInfo {
     /// The issuer.
     pub issuer: String,
-    /// The decoded row, or why it could not be decoded.
-    pub row: Result<CachedRow, String>,
+    /// The decoded row, or why it could not be decoded ([`KeyCacheError::UnusableRow`]).
+    pub row: Result<CachedRow, KeyCacheError>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -170,18 +170,14 @@ impl KeyCache {
             .into_iter()
             .map(|(issuer, text)| IssuerInfo {
                 issuer,
-                row: text.and_then(|t| CachedRow::decode(&t)),
+                row: decode_row(text),
             })
             .collect())
     }
 
     /// One issuer's row from the cache file, if present.
-    pub fn get(&self, issuer: &str) -> Result<Option<Result<CachedRow, String>>> {
-        Ok(self
-            .inner
-            .store
-            .get(issuer)?
-            .map(|text| text.and_then(|t| CachedRow::decode(&t))))
+    pub fn get(&self, issuer: &str) -> Result<Option<Result<CachedRow, KeyCacheError>>> {
+        Ok(self.inner.store.get(issuer)?.map(decode_row))
     }
 
     /// Stores an issuer's keys from a JWKS document, as if just fetched (the admin "add").
@@ -309,6 +305,7 @@ impl From<KeyCacheError> for FormatError {
                     | KeyCacheError::FetchFailed { .. }
                     | KeyCacheError::FetchRateLimited { .. }
                     | KeyCacheError::Storage { .. }
+                    | KeyCacheError::UnusableRow { .. }
                     | KeyCacheError::Config { .. }
                     | KeyCacheError::UnknownKid { .. }
                     | KeyCacheError::Format(_) => Fault::Server,
@@ -321,6 +318,12 @@ impl From<KeyCacheError> for FormatError {
             }
         }
     }
+}
+
+/// A row's text (or why it could not be read) decoded.
+fn decode_row(text: std::result::Result<String, String>) -> Result<CachedRow> {
+    text.map_err(|reason| KeyCacheError::UnusableRow { reason })
+        .and_then(|t| CachedRow::decode(&t))
 }
 
 /// Refuses an absurdly long issuer before any state is created for it.
@@ -528,10 +531,12 @@ impl Inner {
                 return None;
             }
         };
-        let parsed = CachedRow::decode(&text).and_then(|row| {
-            let keys = KeySet::from_map(&row.jwks).map_err(|e| e.to_string())?;
-            Ok((row, keys))
-        });
+        let parsed = CachedRow::decode(&text)
+            .map_err(|e| e.to_string())
+            .and_then(|row| {
+                let keys = KeySet::from_map(&row.jwks).map_err(|e| e.to_string())?;
+                Ok((row, keys))
+            });
         match parsed {
             Ok((row, keys)) if now < row.expires && !keys.is_empty() => {
                 let keys = Arc::new(keys);

@@ -78,6 +78,13 @@ pub enum KeyCacheError {
         /// The issuer.
         issuer: Untrusted,
     },
+    /// A row of the cache file is not a key set scitokens-cpp or we wrote; it is treated as
+    /// absent and replaced by the next fetch.
+    #[error("unusable key cache row: {reason}")]
+    UnusableRow {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The SQLite cache file could not be opened, read or written.
     #[error("key cache {}: {reason}", path.display())]
     Storage {
@@ -124,6 +131,7 @@ impl KeyCacheError {
             KeyCacheError::FetchFailed { .. } => "fetch_failed",
             KeyCacheError::FetchRateLimited { .. } => "fetch_rate_limited",
             KeyCacheError::UnknownKid { .. } => "unknown_kid",
+            KeyCacheError::UnusableRow { .. } => "unusable_row",
             KeyCacheError::Storage { .. } => "storage",
             KeyCacheError::Config { .. } => "config",
             KeyCacheError::Format(inner) => inner.kind(),

@@ -3,6 +3,14 @@
 
 use serde_json::{Map, Value};
 
+use crate::error::KeyCacheError;
+
+fn unusable(reason: impl Into<String>) -> KeyCacheError {
+    KeyCacheError::UnusableRow {
+        reason: reason.into(),
+    }
+}
+
 /// The decoded `keys` column of one issuer's row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CachedRow {
@@ -22,25 +30,26 @@ impl CachedRow {
     /// use scitokens_keycache::CachedRow;
     /// let row = CachedRow::decode(r#"{"expires":20,"jwks":{"keys":[]},"next_update":10}"#).unwrap();
     /// assert_eq!((row.expires, row.next_update), (20, 10));
-    /// assert!(CachedRow::decode(r#"{"expires":"soon","jwks":{"keys":[]}}"#).is_err());
+    /// let err = CachedRow::decode(r#"{"expires":"soon","jwks":{"keys":[]}}"#).unwrap_err();
+    /// assert_eq!(err.to_string(), "unusable key cache row: \"expires\" is not an integer");
     /// assert_eq!(CachedRow::decode(&row.encode()).unwrap(), row);
     /// ```
-    pub fn decode(text: &str) -> Result<Self, String> {
+    pub fn decode(text: &str) -> Result<Self, KeyCacheError> {
         let value: Value =
-            serde_json::from_str(text).map_err(|e| format!("row is not JSON: {e}"))?;
+            serde_json::from_str(text).map_err(|e| unusable(format!("row is not JSON: {e}")))?;
         let Value::Object(mut map) = value else {
-            return Err("row is not a JSON object".into());
+            return Err(unusable("row is not a JSON object"));
         };
         let jwks = match map.remove("jwks") {
             Some(Value::Object(jwks)) => jwks,
-            Some(_) => return Err("\"jwks\" is not an object".into()),
-            None => return Err("no \"jwks\" member".into()),
+            Some(_) => return Err(unusable("\"jwks\" is not an object")),
+            None => return Err(unusable("no \"jwks\" member")),
         };
         let time = |name: &str| match map.get(name) {
             Some(v) => v
                 .as_i64()
-                .ok_or_else(|| format!("\"{name}\" is not an integer")),
-            None => Err(format!("no \"{name}\" member")),
+                .ok_or_else(|| unusable(format!("\"{name}\" is not an integer"))),
+            None => Err(unusable(format!("no \"{name}\" member"))),
         };
         let expires = time("expires")?;
         // Rows written by old scitokens-cpp versions have no next_update: refresh them at once.

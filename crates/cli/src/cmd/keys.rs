@@ -1,7 +1,7 @@
 //! `scitoken keys`: administer the key cache.
 
 use scitokens_format::{Clock, KeySet, SystemClock};
-use scitokens_keycache::{CachedRow, KeyCache};
+use scitokens_keycache::{CachedRow, KeyCache, KeyCacheError};
 use serde_json::{json, Value};
 
 use crate::cli::{CacheOpts, KeysCommand};
@@ -39,7 +39,7 @@ pub(crate) fn keys(command: &KeysCommand, out: &mut Printer) -> Result<u8> {
                         relative(row.next_update, now),
                         relative(row.expires, now)
                     ))?,
-                    Err(reason) => out.line(format!("{}  unusable row: {reason}", info.issuer))?,
+                    Err(e) => out.line(format!("{}  {e}", info.issuer))?,
                 }
             }
             Ok(0)
@@ -67,7 +67,7 @@ pub(crate) fn keys(command: &KeysCommand, out: &mut Printer) -> Result<u8> {
                         .map_err(|e| CliError::Usage(e.to_string()))?;
                     out.block(&jwks)?;
                 }
-                Err(reason) => out.line(format!("{issuer}: unusable row: {reason}"))?,
+                Err(e) => out.line(format!("{issuer}: {e}"))?,
             }
             Ok(0)
         }
@@ -156,7 +156,7 @@ fn keyset_kids(keys: &KeySet) -> Vec<Option<&str>> {
     keys.keys().iter().map(|k| k.kid()).collect()
 }
 
-fn row_json(issuer: &str, row: &Result<CachedRow, String>, now: i64) -> Value {
+fn row_json(issuer: &str, row: &Result<CachedRow, KeyCacheError>, now: i64) -> Value {
     match row {
         Ok(row) => json!({
             "issuer": issuer,
@@ -165,6 +165,6 @@ fn row_json(issuer: &str, row: &Result<CachedRow, String>, now: i64) -> Value {
             "expires": time_json(row.expires, now),
             "jwks": row.jwks,
         }),
-        Err(reason) => json!({ "issuer": issuer, "error": reason }),
+        Err(e) => json!({ "issuer": issuer, "error": e.to_string() }),
     }
 }

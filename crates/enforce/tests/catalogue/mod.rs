@@ -315,7 +315,7 @@ pub fn prepare(name: &str, case: &Value) -> Prepared {
                     Ok(set) => (format!("usable:{}", set.len()), String::new()),
                     Err(e) => (e.kind().into(), e.to_string()),
                 },
-                Err(reason) => ("invalid".into(), reason),
+                Err(e) => ("invalid".into(), e.to_string()),
             })
         }
         "authorization" => {
