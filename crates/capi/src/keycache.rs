@@ -51,7 +51,7 @@ pub extern "C" fn keycache_get_cached_jwks(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
-        let now = SystemClock.now();
+        let now = SystemClock.now().as_secs();
         let text = jwks_text(&state::cache()?, issuer, |expires| now < expires)?;
         put(jwks, "jwks", &text)
     })

@@ -264,7 +264,7 @@ impl Global {
         let Some(path) = self.monitoring_file.clone() else {
             return;
         };
-        let now = SystemClock.now();
+        let now = SystemClock.now().as_secs();
         if self
             .last_monitoring_write
             .is_some_and(|at| now - at < self.monitoring_interval_s)

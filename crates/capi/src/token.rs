@@ -106,7 +106,7 @@ impl TokenHandle {
             .key
             .as_ref()
             .ok_or("the token has no key: create it with scitoken_create(key) to serialize it")?;
-        let now = SystemClock.now();
+        let now = SystemClock.now().as_secs();
         let mut claims = self.claims().clone();
         claims.insert(names::IAT, now.into());
         claims.insert(names::NBF, now.into());
@@ -385,7 +385,7 @@ pub(crate) fn deserialize_into(
     asynchronous: bool,
 ) -> Result<(), String> {
     let started = Instant::now();
-    let now = SystemClock.now();
+    let now = SystemClock.now().as_secs();
     let cache_key = verified::key(value, issuers.as_deref(), handle.deserialize_profile.tag());
     if let Some(cached) = verified::get(&cache_key, now) {
         let issuer = cached

@@ -129,7 +129,7 @@ pub extern "C" fn validator_validate(
         }
         let validator = builder.build().map_err(|e| e.to_string())?;
         let claims = token.claims();
-        let now = v.time.unwrap_or_else(|| SystemClock.now());
+        let now = v.time.unwrap_or_else(|| SystemClock.now().as_secs());
         validator
             .validate(&token.header(), claims, now)
             .map_err(|e| e.to_string())?;

@@ -221,7 +221,7 @@ fn xrootd_authorizes_through_our_library() {
         "Debian's library is not mapped"
     );
 
-    let now = SystemClock.now();
+    let now = SystemClock.now().as_secs();
     let mint =
         |profile: Profile, scope: &str, key: &SigningKey, issuer: &str, aud: &str, at: i64| {
             TokenBuilder::new(profile, issuer)

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use scitokens_format::scope::{RequestTarget, Scope};
 use scitokens_format::{
-    names, whole_seconds, Clock, KeySource, Profile, SystemClock, UnverifiedToken, VerifiedToken,
-    DEFAULT_MAX_TOKEN_LEN,
+    names, whole_seconds, Clock, KeySource, Profile, SystemClock, UnixTime, UnverifiedToken,
+    VerifiedToken, DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_validate::{
     ClaimRules, UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY, DEFAULT_FUTURE_SKEW,
@@ -190,7 +190,7 @@ impl Enforcer {
     }
 
     /// "Now", from this enforcer's clock.
-    pub fn now(&self) -> i64 {
+    pub fn now(&self) -> UnixTime {
         self.inner.clock.now()
     }
 
@@ -214,7 +214,7 @@ impl Enforcer {
             return self.grants_uncached(token).map(Arc::new);
         }
         let key = TokenCache::<Arc<Grants>>::key(&[token.as_bytes()]);
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.now().as_secs();
         match cache.lookup(&key, now) {
             Cached::Hit(grants) => return Ok(grants),
             Cached::Expired { valid_until } => {

@@ -13,10 +13,63 @@ pub fn whole_seconds(span: Duration) -> i64 {
     i64::try_from(span.as_secs()).unwrap_or(i64::MAX)
 }
 
-/// A source of the current time in whole seconds since the Unix epoch.
+/// A point in time: whole seconds since the Unix epoch (UTC), as JWT claims count them.
+/// Spans are [`Duration`]s; the difference of two times is seconds ([`UnixTime::secs_since`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use scitokens_format::UnixTime;
+/// let t = UnixTime::from_secs(1_700_000_000);
+/// assert_eq!(t.saturating_add(Duration::from_secs(600)).as_secs(), 1_700_000_600);
+/// assert_eq!(UnixTime::from(1_700_000_600).secs_since(t), 600);
+/// assert_eq!(t.to_string(), "1700000000");
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixTime(i64);
+
+impl UnixTime {
+    /// The time `secs` seconds after the epoch (before it, if negative).
+    pub const fn from_secs(secs: i64) -> Self {
+        UnixTime(secs)
+    }
+
+    /// Seconds since the epoch.
+    pub const fn as_secs(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus `span`, saturating.
+    pub fn saturating_add(self, span: Duration) -> Self {
+        UnixTime(self.0.saturating_add(whole_seconds(span)))
+    }
+
+    /// This time minus `span`, saturating.
+    pub fn saturating_sub(self, span: Duration) -> Self {
+        UnixTime(self.0.saturating_sub(whole_seconds(span)))
+    }
+
+    /// Seconds from `earlier` to this time (negative if `earlier` is later), saturating.
+    pub fn secs_since(self, earlier: UnixTime) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+}
+
+impl From<i64> for UnixTime {
+    fn from(secs: i64) -> Self {
+        UnixTime(secs)
+    }
+}
+
+impl std::fmt::Display for UnixTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// A source of the current time.
 pub trait Clock: Send + Sync {
     /// The current time.
-    fn now(&self) -> i64;
+    fn now(&self) -> UnixTime;
 }
 
 /// The system clock, read on every call.
@@ -24,12 +77,12 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
+    fn now(&self) -> UnixTime {
+        UnixTime(match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(d) => whole_seconds(d),
             // A clock before 1970 is a broken host; report the epoch rather than panic.
             Err(_) => 0,
-        }
+        })
     }
 }
 
@@ -37,14 +90,14 @@ impl Clock for SystemClock {
 ///
 /// ```
 /// use scitokens_format::{Clock, FixedClock};
-/// assert_eq!(FixedClock(1_700_000_000).now(), 1_700_000_000);
+/// assert_eq!(FixedClock(1_700_000_000).now().as_secs(), 1_700_000_000);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixedClock(pub i64);
 
 impl Clock for FixedClock {
-    fn now(&self) -> i64 {
-        self.0
+    fn now(&self) -> UnixTime {
+        UnixTime(self.0)
     }
 }
 
@@ -55,9 +108,9 @@ impl Clock for FixedClock {
 /// use scitokens_format::{Clock, ManualClock};
 /// let clock = ManualClock::new(1_700_000_000);
 /// clock.advance(601);
-/// assert_eq!(clock.now(), 1_700_000_601);
+/// assert_eq!(clock.now().as_secs(), 1_700_000_601);
 /// clock.set(5);
-/// assert_eq!(clock.now(), 5);
+/// assert_eq!(clock.now().as_secs(), 5);
 /// ```
 #[derive(Debug, Default)]
 pub struct ManualClock(std::sync::atomic::AtomicI64);
@@ -81,7 +134,7 @@ impl ManualClock {
 }
 
 impl Clock for ManualClock {
-    fn now(&self) -> i64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    fn now(&self) -> UnixTime {
+        UnixTime(self.0.load(std::sync::atomic::Ordering::SeqCst))
     }
 }

@@ -62,7 +62,7 @@ mod token;
 mod verifier;
 
 pub use claims::{names, Audience, ClaimValue, Claims};
-pub use clock::{whole_seconds, Clock, FixedClock, ManualClock, SystemClock};
+pub use clock::{whole_seconds, Clock, FixedClock, ManualClock, SystemClock, UnixTime};
 pub use encoding::{percent_decode, sha256, Plus};
 pub use error::{Fault, FormatError, Part, Result};
 pub use header::{Header, TYP_AT_JWT, TYP_JWT};

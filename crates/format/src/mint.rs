@@ -4,6 +4,7 @@ use serde_json::Value;
 
 use crate::b64;
 use crate::claims::{names, Claims};
+use crate::clock::UnixTime;
 use crate::error::{FormatError, Result};
 use crate::header::Header;
 use crate::key::SigningKey;
@@ -104,7 +105,8 @@ impl TokenBuilder {
     }
 
     /// The claims as they would be signed at `now`, after checking what was asked for.
-    pub fn claims(&self, now: i64) -> Result<Claims> {
+    pub fn claims(&self, now: impl Into<UnixTime>) -> Result<Claims> {
+        let now = now.into().as_secs();
         let mint = |reason: String| FormatError::Mint { reason };
         if self.lifetime <= 0 {
             return Err(mint(format!(
@@ -167,7 +169,7 @@ impl TokenBuilder {
     }
 
     /// Signs the token at time `now` (seconds since the epoch) and returns its compact form.
-    pub fn sign(&self, key: &SigningKey, now: i64) -> Result<String> {
+    pub fn sign(&self, key: &SigningKey, now: impl Into<UnixTime>) -> Result<String> {
         let claims = self.claims(now)?;
         let header = Header::new(key.alg(), self.profile.typ(), Some(key.kid()));
         sign_parts(&header, &claims, key)

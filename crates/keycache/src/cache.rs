@@ -187,7 +187,7 @@ impl KeyCache {
         let map = scitokens_format::parse_json_object(jwks)
             .map_err(|reason| scitokens_format::FormatError::InvalidKeySet { reason })?;
         let keys = usable(issuer, KeySet::from_map(&map)?)?;
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.now().as_secs();
         let state = self.inner.state(issuer);
         let _fetch = lock(&state.fetch);
         self.inner.save(issuer, map, keys, now, Write::Required)
@@ -248,7 +248,7 @@ impl KeyCache {
     /// error. Through [`KeySource`] the error becomes a [`FormatError`] that keeps its kind
     /// and message and says whether the token or the cache is at fault.
     pub fn keys(&self, issuer: &str, kid: Option<&str>) -> Result<Arc<KeySet>> {
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.now().as_secs();
         let cached = self
             .inner
             .entries
@@ -584,7 +584,7 @@ impl Inner {
         self.discovery_allowed(issuer)?;
         let state = self.state(issuer);
         let _fetch = lock(&state.fetch);
-        let now = self.clock.now();
+        let now = self.clock.now().as_secs();
         self.fetch_and_save(issuer, &state, urgency, now)
     }
 

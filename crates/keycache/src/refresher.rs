@@ -50,7 +50,7 @@ impl KeyCache {
 }
 
 fn refresh_due(inner: &Inner, stopping: &AtomicBool) {
-    let now = inner.clock.now();
+    let now = inner.clock.now().as_secs();
     let threshold_s = whole_seconds(
         inner
             .config

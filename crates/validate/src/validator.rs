@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use scitokens_format::{
-    is_loopback_http, names, whole_seconds, Audience, Claims, Header, Profile, Untrusted,
+    is_loopback_http, names, whole_seconds, Audience, Claims, Header, Profile, UnixTime, Untrusted,
 };
 
 use crate::check::{ClaimCheck, ClaimRules};
@@ -293,7 +293,13 @@ impl Validator {
     /// Checks run in a fixed order, so the error reported never depends on claim or hash
     /// order: issuer, profile, `exp`, `nbf`, `iat`, `aud`, `sub`, `jti`, `scope`, critical
     /// claims, callbacks (by claim name), then, for SciTokens 1.0, unknown claims (token order).
-    pub fn validate(&self, header: &Header, claims: &Claims, now: i64) -> Result<Profile> {
+    pub fn validate(
+        &self,
+        header: &Header,
+        claims: &Claims,
+        now: impl Into<UnixTime>,
+    ) -> Result<Profile> {
+        let now = now.into().as_secs();
         self.check_issuer(claims)?;
         let profile = Profile::detect(header, claims)?;
         if !self.profiles.contains(&profile) {

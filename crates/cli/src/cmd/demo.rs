@@ -83,7 +83,7 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     out.line(format!("   key      ES256, kid {}", key.kid()))?;
 
     // 2. Mint.
-    let now = SystemClock.now();
+    let now = SystemClock.now().as_secs();
     let token = TokenBuilder::new(Profile::SciTokens2, &url)
         .scope(SCOPE)
         .audience(AUDIENCE)

@@ -17,7 +17,7 @@ fn open(opts: &CacheOpts) -> Result<KeyCache> {
 }
 
 pub(crate) fn keys(command: &KeysCommand, out: &mut Printer) -> Result<u8> {
-    let now = SystemClock.now();
+    let now = SystemClock.now().as_secs();
     match command {
         KeysCommand::List(opts) => {
             let cache = open(opts)?;
