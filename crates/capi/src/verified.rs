@@ -11,34 +11,30 @@
 use std::sync::{Arc, LazyLock};
 
 use scitokens_enforce::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE};
-use scitokens_format::VerifiedToken;
+use scitokens_format::{Sha256, VerifiedToken};
 
 /// The enforce crate's verified-token cache, with its default size and age limit.
 static CACHE: LazyLock<Option<TokenCache<Arc<VerifiedToken>>>> =
     LazyLock::new(|| TokenCache::new(DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE));
 
 /// The cache key of a token accepted under `issuers` and `profile`: every part
-/// length-prefixed, so no two lists hash the same input.
+/// length-prefixed, so no two lists hash the same input. Hashed as it goes: no allocation on
+/// the deserialize path.
 pub(crate) fn key(token: &str, issuers: Option<&[String]>, profile: u8) -> [u8; 32] {
-    let token_len = (token.len() as u64).to_le_bytes();
-    let lens: Vec<[u8; 8]> = issuers
-        .unwrap_or_default()
-        .iter()
-        .map(|issuer| (issuer.len() as u64).to_le_bytes())
-        .collect();
-    let mut parts: Vec<&[u8]> = vec![&token_len, token.as_bytes()];
+    let mut hash = Sha256::new();
+    hash.update(&(token.len() as u64).to_le_bytes());
+    hash.update(token.as_bytes());
     match issuers {
-        None => parts.push(b"\x00any"),
+        None => hash.update(b"\x00any"),
         Some(list) => {
-            for (issuer, len) in list.iter().zip(&lens) {
-                parts.push(len);
-                parts.push(issuer.as_bytes());
+            for issuer in list {
+                hash.update(&(issuer.len() as u64).to_le_bytes());
+                hash.update(issuer.as_bytes());
             }
         }
     }
-    let profile = [profile];
-    parts.push(&profile);
-    TokenCache::<Arc<VerifiedToken>>::key(&parts)
+    hash.update(&[profile]);
+    hash.finish()
 }
 
 /// The cached token, if present, not expired at `now` and young enough.

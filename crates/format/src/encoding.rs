@@ -67,11 +67,40 @@ fn hex(digit: u8) -> Option<u8> {
 /// assert_eq!(sha256(&[b"abc"])[..4], [0xba, 0x78, 0x16, 0xbf]);
 /// ```
 pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
-    let mut hasher = sha::Sha256::new();
+    let mut hasher = Sha256::new();
     for part in parts {
         hasher.update(part);
     }
     hasher.finish()
+}
+
+/// [`sha256`] fed piece by piece, for inputs built on the fly (no buffer to collect them).
+///
+/// ```
+/// use scitokens_format::{sha256, Sha256};
+/// let mut h = Sha256::new();
+/// h.update(b"ab");
+/// h.update(b"c");
+/// assert_eq!(h.finish(), sha256(&[b"abc"]));
+/// ```
+pub struct Sha256(sha::Sha256);
+
+impl Sha256 {
+    /// An empty hash.
+    #[allow(clippy::new_without_default)] // a hash state, not a value with a natural default
+    pub fn new() -> Self {
+        Sha256(sha::Sha256::new())
+    }
+
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The digest.
+    pub fn finish(self) -> [u8; 32] {
+        self.0.finish()
+    }
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ mod verifier;
 
 pub use claims::{names, Audience, ClaimValue, Claims};
 pub use clock::{whole_seconds, Clock, FixedClock, ManualClock, SystemClock, UnixTime};
-pub use encoding::{percent_decode, sha256, Plus};
+pub use encoding::{percent_decode, sha256, Plus, Sha256};
 pub use error::{Fault, FormatError, Part, Result};
 pub use header::{Header, TYP_AT_JWT, TYP_JWT};
 pub use json::parse_object as parse_json_object;

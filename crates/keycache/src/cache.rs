@@ -8,7 +8,7 @@ use std::thread::JoinHandle;
 
 use lru::LruCache;
 use scitokens_format::{
-    whole_seconds, Clock, Fault, FormatError, KeySet, KeySource, SystemClock, Untrusted,
+    whole_seconds, Clock, FormatError, KeySet, KeySource, SystemClock, Untrusted,
 };
 use serde_json::{Map, Value};
 
@@ -296,20 +296,7 @@ impl From<KeyCacheError> for FormatError {
                 FormatError::KidNotPublished { kid, issuer }
             }
             other => {
-                let fault = match &other {
-                    KeyCacheError::InvalidIssuer { .. }
-                    | KeyCacheError::IssuerNotAllowed { .. } => Fault::Token,
-                    KeyCacheError::Offline { .. }
-                    | KeyCacheError::Http { .. }
-                    | KeyCacheError::Metadata { .. }
-                    | KeyCacheError::FetchFailed { .. }
-                    | KeyCacheError::FetchRateLimited { .. }
-                    | KeyCacheError::Storage { .. }
-                    | KeyCacheError::UnusableRow { .. }
-                    | KeyCacheError::Config { .. }
-                    | KeyCacheError::UnknownKid { .. }
-                    | KeyCacheError::Format(_) => Fault::Server,
-                };
+                let fault = other.fault();
                 FormatError::KeySource {
                     kind: other.kind(),
                     fault,

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use scitokens_format::{FormatError, Untrusted};
+use scitokens_format::{Fault, FormatError, Untrusted};
 use thiserror::Error;
 
 /// Result alias for this crate.
@@ -135,6 +135,32 @@ impl KeyCacheError {
             KeyCacheError::Storage { .. } => "storage",
             KeyCacheError::Config { .. } => "config",
             KeyCacheError::Format(inner) => inner.kind(),
+        }
+    }
+
+    /// Who the error is about: an issuer the cache will not fetch from, or a `kid` it does
+    /// not publish, is the token's; anything else is the cache's (it could not answer).
+    ///
+    /// ```
+    /// use scitokens_format::{Fault, Untrusted};
+    /// use scitokens_keycache::KeyCacheError;
+    /// let offline = KeyCacheError::Offline { issuer: Untrusted::new("https://x") };
+    /// assert_eq!(offline.fault(), Fault::Server);
+    /// ```
+    pub fn fault(&self) -> Fault {
+        match self {
+            KeyCacheError::InvalidIssuer { .. }
+            | KeyCacheError::IssuerNotAllowed { .. }
+            | KeyCacheError::UnknownKid { .. } => Fault::Token,
+            KeyCacheError::Format(inner) => inner.fault(),
+            KeyCacheError::Offline { .. }
+            | KeyCacheError::Http { .. }
+            | KeyCacheError::Metadata { .. }
+            | KeyCacheError::FetchFailed { .. }
+            | KeyCacheError::FetchRateLimited { .. }
+            | KeyCacheError::UnusableRow { .. }
+            | KeyCacheError::Storage { .. }
+            | KeyCacheError::Config { .. } => Fault::Server,
         }
     }
 
