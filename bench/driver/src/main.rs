@@ -230,7 +230,7 @@ fn scopes(args: &[String]) {
         let grants = Grants::new(
             Profile::Wlcg,
             Scope::parse_list(&claim.join(" ")).unwrap(),
-            i64::MAX,
+            scitokens_format::UnixTime::MAX,
         );
         let target = RequestTarget::parse(&format!("/data/{}/file", count - 1)).unwrap();
         let samples: Vec<f64> = (0..runs)

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use scitokens_keycache::CacheLocation;
 
+use crate::error::CError;
 use crate::ffi;
 use crate::state;
 
@@ -19,7 +20,9 @@ pub extern "C" fn scitoken_config_set_int(
     ffi::guard(err_msg, -1, || {
         let key = ffi::required(key, "key")?;
         if value < 0 {
-            return Err(format!("{key} must not be negative, not {value}"));
+            return Err(CError::usage(format!(
+                "{key} must not be negative, not {value}"
+            )));
         }
         let mut g = state::global();
         let mut config = g.config.clone();
@@ -30,15 +33,19 @@ pub extern "C" fn scitoken_config_set_int(
             "keycache.refresh_threshold_ms" => config.refresh_threshold = millis(value),
             "keycache.allow_in_memory" => config.allow_in_memory = value != 0,
             "monitoring.file_interval_s" => {
-                g.monitoring_interval_s = i64::from(value);
+                g.monitoring_interval = seconds(value);
                 return Ok(0);
             }
-            other => return Err(format!("unknown integer configuration key {other}")),
+            other => {
+                return Err(CError::usage(format!(
+                    "unknown integer configuration key {other}"
+                )))
+            }
         }
         // Nothing is stored that would leave the key cache unusable.
         state::effective(&config)
             .check()
-            .map_err(|e| format!("{key} = {value} refused: {e}"))?;
+            .map_err(|e| CError::usage(format!("{key} = {value} refused: {e}")))?;
         g.config = config;
         g.reconfigured();
         Ok(0)
@@ -80,10 +87,12 @@ pub extern "C" fn scitoken_config_get_int(key: *const c_char, err_msg: *mut *mut
             "keycache.refresh_interval_ms" => clamp(g.config.refresh_interval.as_millis()),
             "keycache.refresh_threshold_ms" => clamp(g.config.refresh_threshold.as_millis()),
             "keycache.allow_in_memory" => c_int::from(g.config.allow_in_memory),
-            "monitoring.file_interval_s" => {
-                clamp(u128::try_from(g.monitoring_interval_s).unwrap_or(0))
+            "monitoring.file_interval_s" => clamp(g.monitoring_interval.as_secs().into()),
+            other => {
+                return Err(CError::usage(format!(
+                    "unknown integer configuration key {other}"
+                )))
             }
-            other => return Err(format!("unknown integer configuration key {other}")),
         })
     })
 }
@@ -114,10 +123,10 @@ pub extern "C" fn scitoken_config_set_str(
                     "true" | "1" | "yes" => true,
                     "false" | "0" | "no" | "" => false,
                     _ => {
-                        return Err(format!(
+                        return Err(CError::usage(format!(
                             "keycache.allow_in_memory must be true or false, not {}",
                             scitokens_format::Untrusted::new(value)
-                        ))
+                        )))
                     }
                 };
             }
@@ -126,7 +135,11 @@ pub extern "C" fn scitoken_config_set_str(
                 g.monitoring_file = path;
                 return Ok(0);
             }
-            other => return Err(format!("unknown string configuration key {other}")),
+            other => {
+                return Err(CError::usage(format!(
+                    "unknown string configuration key {other}"
+                )))
+            }
         }
         g.reconfigured();
         Ok(0)
@@ -159,9 +172,13 @@ pub extern "C" fn scitoken_config_get_str(
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default(),
-            other => return Err(format!("unknown string configuration key {other}")),
+            other => {
+                return Err(CError::usage(format!(
+                    "unknown string configuration key {other}"
+                )))
+            }
         };
-        let slot = ffi::out(output).ok_or("output must not be NULL")?;
+        let slot = ffi::out(output).ok_or(CError::Null { what: "output" })?;
         *slot = ffi::malloc_str(&value);
         Ok(0)
     })
@@ -174,7 +191,7 @@ pub extern "C" fn scitoken_get_monitoring_json(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let text = state::global().monitoring_json().to_string();
-        let slot = ffi::out(json_out).ok_or("json_out must not be NULL")?;
+        let slot = ffi::out(json_out).ok_or(CError::Null { what: "json_out" })?;
         *slot = ffi::malloc_str(&text);
         Ok(0)
     })

@@ -7,10 +7,11 @@ use std::sync::Arc;
 
 use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::scope::RequestTarget;
-use scitokens_format::{FixedClock, SystemClock, VerifiedToken};
+use scitokens_format::{FixedClock, SystemClock, UnixTime, VerifiedToken};
 use scitokens_keycache::StaticKeys;
 use scitokens_validate::UnknownClaims;
 
+use crate::error::{CError, Result};
 use crate::ffi;
 use crate::profile::CProfile;
 use crate::token::TokenHandle;
@@ -28,12 +29,12 @@ pub struct EnforcerHandle {
     issuer: String,
     audiences: Vec<String>,
     profile: CProfile,
-    time: Option<i64>,
+    time: Option<UnixTime>,
     enforcer: Enforcer,
 }
 
 impl EnforcerHandle {
-    fn build(&mut self) -> Result<(), String> {
+    fn build(&mut self) -> Result<()> {
         self.enforcer = make(&self.issuer, &self.audiences, self.profile, self.time)?;
         Ok(())
     }
@@ -43,8 +44,8 @@ fn make(
     issuer: &str,
     audiences: &[String],
     profile: CProfile,
-    time: Option<i64>,
-) -> Result<Enforcer, String> {
+    time: Option<UnixTime>,
+) -> Result<Enforcer> {
     let config = EnforcerConfig {
         issuers: vec![issuer.to_owned()],
         audiences: audiences.to_vec(),
@@ -61,11 +62,11 @@ fn make(
         ..EnforcerConfig::default()
     };
     let keys = Arc::new(StaticKeys::new());
-    match time {
-        Some(now) => Enforcer::with_clock(config, keys, Arc::new(FixedClock(now))),
+    let enforcer = match time {
+        Some(now) => Enforcer::with_clock(config, keys, Arc::new(FixedClock(now.as_secs()))),
         None => Enforcer::with_clock(config, keys, Arc::new(SystemClock)),
-    }
-    .map_err(|e| e.to_string())
+    };
+    Ok(enforcer?)
 }
 
 #[no_mangle]
@@ -114,8 +115,8 @@ pub extern "C" fn enforcer_set_time(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        let e = ffi::handle_mut(enforcer).ok_or("enf must not be NULL")?;
-        e.time = Some(now);
+        let e = ffi::handle_mut(enforcer).ok_or(CError::Null { what: "enf" })?;
+        e.time = Some(UnixTime::from_secs(now));
         e.build()?;
         Ok(0)
     })
@@ -124,14 +125,8 @@ pub extern "C" fn enforcer_set_time(
 /// The grants of a token `scitoken_deserialize` verified (with the key cache, under the
 /// caller's issuer list): the C API splits verification from enforcement, so the enforcer
 /// validates a token it did not verify itself; its own issuer check still applies.
-fn grants_of(
-    e: &EnforcerHandle,
-    verified: &VerifiedToken,
-) -> Result<scitokens_enforce::Grants, String> {
-    e.enforcer
-        .dangerous()
-        .grants_of_verified(verified)
-        .map_err(|e| e.to_string())
+fn grants_of(e: &EnforcerHandle, verified: &VerifiedToken) -> Result<scitokens_enforce::Grants> {
+    Ok(e.enforcer.dangerous().grants_of_verified(verified)?)
 }
 
 fn acl_array(acls: &[scitokens_enforce::Acl]) -> *mut Acl {
@@ -159,9 +154,9 @@ pub extern "C" fn enforcer_generate_acls(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        let e = ffi::handle(enf).ok_or("enf must not be NULL")?;
-        let token = ffi::handle(scitokens).ok_or("scitokens must not be NULL")?;
-        let slot = ffi::out(acls).ok_or("acls must not be NULL")?;
+        let e = ffi::handle(enf).ok_or(CError::Null { what: "enf" })?;
+        let token = ffi::handle(scitokens).ok_or(CError::Null { what: "scitokens" })?;
+        let slot = ffi::out(acls).ok_or(CError::Null { what: "acls" })?;
         let verified = token.verified()?;
         let list = grants_of(e, &verified)?.acls(e.enforcer.acl_form());
         *slot = acl_array(&list);
@@ -191,7 +186,7 @@ pub extern "C" fn enforcer_generate_acls_continue(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        ffi::handle(enf).ok_or("enf must not be NULL")?;
+        ffi::handle(enf).ok_or(CError::Null { what: "enf" })?;
         crate::status::completed(status)
     })
 }
@@ -215,13 +210,13 @@ pub extern "C" fn enforcer_test(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        let e = ffi::handle(enf).ok_or("enf must not be NULL")?;
-        let token = ffi::handle(sci).ok_or("sci must not be NULL")?;
-        let acl = ffi::handle(acl).ok_or("acl must not be NULL")?;
+        let e = ffi::handle(enf).ok_or(CError::Null { what: "enf" })?;
+        let token = ffi::handle(sci).ok_or(CError::Null { what: "sci" })?;
+        let acl = ffi::handle(acl).ok_or(CError::Null { what: "acl" })?;
         let authz = ffi::required(acl.authz, "acl->authz")?;
         let resource = ffi::required(acl.resource, "acl->resource")?;
-        let operation = Operation::from_str(authz).map_err(|e| e.to_string())?;
-        let target = RequestTarget::parse(resource).map_err(|e| e.to_string())?;
+        let operation = Operation::from_str(authz)?;
+        let target = RequestTarget::parse(resource)?;
         let verified = token.verified()?;
         let grants = grants_of(e, &verified)?;
         match grants.test(&operation, &target) {
@@ -234,7 +229,7 @@ pub extern "C" fn enforcer_test(
             {
                 Ok(0)
             }
-            Decision::Denied(denial) => Err(denial.to_string()),
+            Decision::Denied(denial) => Err(denial.into()),
         }
     })
 }

@@ -6,11 +6,15 @@ use std::ffi::{c_char, c_int, CStr};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
+use scitokens_validate::Rejection;
+
+use crate::error::{CError, Result};
+
 /// Reads a C string argument. `None` for NULL; an error for invalid UTF-8.
 ///
 /// The C caller passes NULL or a pointer to a NUL-terminated string that outlives the call
 /// (the API's contract, as for scitokens-cpp).
-pub(crate) fn str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str>, String> {
+pub(crate) fn str_arg<'a>(p: *const c_char, what: &'static str) -> Result<Option<&'a str>> {
     if p.is_null() {
         return Ok(None);
     }
@@ -19,16 +23,16 @@ pub(crate) fn str_arg<'a>(p: *const c_char, what: &str) -> Result<Option<&'a str
     bytes
         .to_str()
         .map(Some)
-        .map_err(|_| format!("{what} is not valid UTF-8"))
+        .map_err(|_| CError::NotUtf8 { what })
 }
 
 /// Like [`str_arg`], with NULL an error naming the argument.
-pub(crate) fn required<'a>(p: *const c_char, what: &str) -> Result<&'a str, String> {
-    str_arg(p, what)?.ok_or_else(|| format!("{what} must not be NULL"))
+pub(crate) fn required<'a>(p: *const c_char, what: &'static str) -> Result<&'a str> {
+    str_arg(p, what)?.ok_or(CError::Null { what })
 }
 
 /// Reads a NULL-terminated array of C strings (`None` for a NULL array).
-pub(crate) fn str_list(p: *const *const c_char, what: &str) -> Result<Option<Vec<String>>, String> {
+pub(crate) fn str_list(p: *const *const c_char, what: &'static str) -> Result<Option<Vec<String>>> {
     if p.is_null() {
         return Ok(None);
     }
@@ -138,8 +142,9 @@ pub(crate) fn out<'a, T>(p: *mut T) -> Option<&'a mut T> {
 pub(crate) fn call_validator(
     f: extern "C" fn(*const c_char, *mut *mut c_char) -> c_int,
     value: &str,
-) -> Result<(), String> {
-    let value = std::ffi::CString::new(value).map_err(|_| "claim value contains NUL".to_owned())?;
+) -> std::result::Result<(), Rejection> {
+    let value =
+        std::ffi::CString::new(value).map_err(|_| Rejection::from("claim value contains NUL"))?;
     let mut message: *mut c_char = ptr::null_mut();
     let status = f(value.as_ptr(), &mut message);
     let text = if message.is_null() {
@@ -156,9 +161,9 @@ pub(crate) fn call_validator(
     if status == 0 {
         Ok(())
     } else if text.is_empty() {
-        Err(format!("validator returned {status}"))
+        Err(Rejection::from(format!("validator returned {status}")))
     } else {
-        Err(text)
+        Err(Rejection::from(text))
     }
 }
 
@@ -175,12 +180,12 @@ pub(crate) fn set_err(err_msg: *mut *mut c_char, message: &str) {
 pub(crate) fn guard<T>(
     err_msg: *mut *mut c_char,
     failure: T,
-    body: impl FnOnce() -> Result<T, String>,
+    body: impl FnOnce() -> Result<T>,
 ) -> T {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(value)) => value,
         Ok(Err(message)) => {
-            set_err(err_msg, &message);
+            set_err(err_msg, &message.to_string());
             failure
         }
         Err(_) => {

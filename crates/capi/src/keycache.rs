@@ -2,16 +2,17 @@
 
 use std::ffi::{c_char, c_int};
 
-use scitokens_format::{Clock, SystemClock};
+use scitokens_format::{Clock, SystemClock, UnixTime};
 use scitokens_keycache::CacheLocation;
 use serde_json::json;
 
+use crate::error::{CError, Result};
 use crate::ffi;
 use crate::state;
 
 const EMPTY_JWKS: &str = r#"{"keys": []}"#;
 
-fn issuer_arg<'a>(issuer: *const c_char) -> Result<&'a str, String> {
+fn issuer_arg<'a>(issuer: *const c_char) -> Result<&'a str> {
     ffi::required(issuer, "issuer")
 }
 
@@ -20,16 +21,16 @@ fn issuer_arg<'a>(issuer: *const c_char) -> Result<&'a str, String> {
 fn jwks_text(
     cache: &scitokens_keycache::KeyCache,
     issuer: &str,
-    usable: impl Fn(i64) -> bool,
-) -> Result<String, String> {
-    Ok(match cache.get(issuer).map_err(|e| e.to_string())? {
+    usable: impl Fn(UnixTime) -> bool,
+) -> Result<String> {
+    Ok(match cache.get(issuer)? {
         Some(Ok(row)) if usable(row.expires) => serde_json::Value::Object(row.jwks).to_string(),
         _ => EMPTY_JWKS.to_owned(),
     })
 }
 
-fn put(out: *mut *mut c_char, what: &str, text: &str) -> Result<c_int, String> {
-    let slot = ffi::out(out).ok_or(format!("{what} must not be NULL"))?;
+fn put(out: *mut *mut c_char, what: &'static str, text: &str) -> Result<c_int> {
+    let slot = ffi::out(out).ok_or(CError::Null { what })?;
     *slot = ffi::malloc_str(text);
     Ok(0)
 }
@@ -38,7 +39,7 @@ fn put(out: *mut *mut c_char, what: &str, text: &str) -> Result<c_int, String> {
 pub extern "C" fn keycache_refresh_jwks(issuer: *const c_char, err_msg: *mut *mut c_char) -> c_int {
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
-        state::cache()?.refresh(issuer).map_err(|e| e.to_string())?;
+        state::cache()?.refresh(issuer)?;
         Ok(0)
     })
 }
@@ -51,7 +52,7 @@ pub extern "C" fn keycache_get_cached_jwks(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
-        let now = SystemClock.now().as_secs();
+        let now = SystemClock.now();
         let text = jwks_text(&state::cache()?, issuer, |expires| now < expires)?;
         put(jwks, "jwks", &text)
     })
@@ -66,9 +67,7 @@ pub extern "C" fn keycache_set_jwks(
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
         let jwks = ffi::required(jwks, "jwks")?;
-        state::cache()?
-            .set_jwks(issuer, jwks.as_bytes())
-            .map_err(|e| e.to_string())?;
+        state::cache()?.set_jwks(issuer, jwks.as_bytes())?;
         Ok(0)
     })
 }
@@ -90,7 +89,7 @@ pub extern "C" fn keycache_set_background_refresh(
         let mut g = state::global();
         if g.refresher.is_none() {
             let cache = g.cache()?;
-            g.refresher = Some(cache.start_refresher().map_err(|e| e.to_string())?);
+            g.refresher = Some(cache.start_refresher().map_err(CError::RefresherStart)?);
         }
         Ok(0)
     })
@@ -110,7 +109,7 @@ pub extern "C" fn keycache_load_jwks(
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
         let cache = state::cache()?;
-        cache.keys(issuer, None).map_err(|e| e.to_string())?;
+        cache.keys(issuer, None)?;
         let text = jwks_text(&cache, issuer, |_| true)?;
         put(jwks, "jwks", &text)
     })
@@ -124,14 +123,14 @@ pub extern "C" fn keycache_get_jwks_metadata(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
-        match state::cache()?.get(issuer).map_err(|e| e.to_string())? {
+        match state::cache()?.get(issuer)? {
             Some(Ok(row)) => put(
                 metadata,
                 "metadata",
                 &json!({ "expires": row.expires, "next_update": row.next_update }).to_string(),
             ),
-            Some(Err(e)) => Err(format!("the cached entry for {issuer}: {e}")),
-            None => Err(format!("{issuer} is not in the key cache")),
+            Some(Err(e)) => Err(CError::usage(format!("the cached entry for {issuer}: {e}"))),
+            None => Err(CError::usage(format!("{issuer} is not in the key cache"))),
         }
     })
 }
@@ -160,7 +159,7 @@ pub extern "C" fn keycache_get_location(
 pub extern "C" fn keycache_delete_jwks(issuer: *const c_char, err_msg: *mut *mut c_char) -> c_int {
     ffi::guard(err_msg, -1, || {
         let issuer = issuer_arg(issuer)?;
-        state::cache()?.delete(issuer).map_err(|e| e.to_string())?;
+        state::cache()?.delete(issuer)?;
         Ok(0)
     })
 }

@@ -21,6 +21,7 @@
 mod config;
 #[allow(unsafe_code)] // exports
 mod enforcer;
+mod error;
 #[allow(unsafe_code)] // the one module with unsafe operations
 mod ffi;
 #[allow(unsafe_code)] // exports

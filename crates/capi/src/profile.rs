@@ -6,6 +6,8 @@ use std::sync::LazyLock;
 use scitokens_format::Profile;
 use scitokens_validate::{UnknownClaims, Validator};
 
+use crate::error::{CError, Result};
+
 /// The C enum's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum CProfile {
@@ -43,7 +45,9 @@ impl CProfile {
     /// caller's allow-list is checked before), no audience (the enforcer's business), unknown
     /// claims ignored (the Validator API's business, as in scitokens-cpp). Built
     /// once per value, never per token.
-    pub(crate) fn deserialize_validator(self) -> Result<&'static Validator, String> {
+    pub(crate) fn deserialize_validator(self) -> Result<&'static Validator> {
+        // The builder's error is kept as text: a static cannot hand out an owned error, and
+        // these fixed configurations do not fail (tests/api.rs deserializes in each profile).
         static VALIDATORS: LazyLock<[Result<Validator, String>; 5]> = LazyLock::new(|| {
             [0, 1, 2, 3, 4].map(|c| {
                 let profile = CProfile::from_c(c).ok_or("no such profile")?;
@@ -60,7 +64,7 @@ impl CProfile {
         });
         VALIDATORS[usize::from(self.tag())]
             .as_ref()
-            .map_err(Clone::clone)
+            .map_err(|e| CError::Internal(format!("the deserialize validator: {e}")))
     }
 
     /// The header `typ` a token serialized in this profile carries (`COMPAT` writes

@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::sync::{LazyLock, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use lru::LruCache;
-use scitokens_format::{Clock, SystemClock};
+use scitokens_format::{Clock, SystemClock, UnixTime};
 use scitokens_keycache::{KeyCache, KeyCacheConfig, Refresher};
 use serde_json::{json, Map, Value};
+
+use crate::error::Result;
 
 /// Most issuers tracked under `failed_issuer_lookups` (scitokens-cpp's bound).
 const MAX_FAILED_ISSUERS: usize = 100;
@@ -21,7 +23,7 @@ const MAX_FAILED_ISSUERS: usize = 100;
 /// map with made-up issuers. The least recently seen issuer makes room.
 const MAX_MONITORED_ISSUERS: NonZeroUsize = NonZeroUsize::new(1000).expect("non-zero");
 /// Default seconds between monitoring file writes.
-const DEFAULT_MONITORING_INTERVAL_S: i64 = 60;
+const DEFAULT_MONITORING_INTERVAL: Duration = Duration::from_secs(60);
 
 pub(crate) struct Global {
     pub(crate) config: KeyCacheConfig,
@@ -30,8 +32,8 @@ pub(crate) struct Global {
     pub(crate) refresher: Option<Refresher>,
     pub(crate) monitoring: Monitoring,
     pub(crate) monitoring_file: Option<PathBuf>,
-    pub(crate) monitoring_interval_s: i64,
-    last_monitoring_write: Option<i64>,
+    pub(crate) monitoring_interval: Duration,
+    last_monitoring_write: Option<UnixTime>,
 }
 
 #[derive(Default)]
@@ -76,7 +78,7 @@ static GLOBAL: LazyLock<Mutex<Global>> = LazyLock::new(|| {
         monitoring_file: std::env::var_os("SCITOKEN_CONFIG_MONITORING_FILE")
             .filter(|v| !v.is_empty())
             .map(PathBuf::from),
-        monitoring_interval_s: DEFAULT_MONITORING_INTERVAL_S,
+        monitoring_interval: DEFAULT_MONITORING_INTERVAL,
         last_monitoring_write: None,
     })
 });
@@ -93,7 +95,7 @@ pub(crate) fn global() -> MutexGuard<'static, Global> {
 
 impl Global {
     /// The key cache for the current configuration, opened on first use.
-    pub(crate) fn cache(&mut self) -> Result<KeyCache, String> {
+    pub(crate) fn cache(&mut self) -> Result<KeyCache> {
         if let Some(error) = &self.config_error {
             log::warn!("SCITOKEN_CONFIG_*: {error}; using the defaults");
             self.config_error = None;
@@ -101,7 +103,7 @@ impl Global {
         if let Some(cache) = &self.cache {
             return Ok(cache.clone());
         }
-        let cache = KeyCache::open(effective(&self.config)).map_err(|e| e.to_string())?;
+        let cache = KeyCache::open(effective(&self.config))?;
         self.cache = Some(cache.clone());
         Ok(cache)
     }
@@ -127,11 +129,12 @@ pub(crate) fn effective(config: &KeyCacheConfig) -> KeyCacheConfig {
 }
 
 /// The key cache, without holding the global lock during the lookup that follows.
-pub(crate) fn cache() -> Result<KeyCache, String> {
+pub(crate) fn cache() -> Result<KeyCache> {
     global().cache()
 }
 
 /// How a validation went, for monitoring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Valid,
     Expired,
@@ -264,10 +267,10 @@ impl Global {
         let Some(path) = self.monitoring_file.clone() else {
             return;
         };
-        let now = SystemClock.now().as_secs();
+        let now = SystemClock.now();
         if self
             .last_monitoring_write
-            .is_some_and(|at| now - at < self.monitoring_interval_s)
+            .is_some_and(|at| at <= now && now < at.saturating_add(self.monitoring_interval))
         {
             return;
         }

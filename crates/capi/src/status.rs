@@ -5,6 +5,7 @@
 use std::ffi::{c_char, c_int};
 use std::ptr;
 
+use crate::error::{CError, Result};
 use crate::ffi;
 use crate::token::{deserialize_into, TokenHandle};
 
@@ -14,11 +15,11 @@ pub enum Status {}
 const NONE: &str = "no asynchronous operation is in progress (this library completes every operation in its *_start call)";
 
 /// A `*_continue` call: success if the operation had completed (status NULL).
-pub(crate) fn completed(status: *mut *mut Status) -> Result<c_int, String> {
+pub(crate) fn completed(status: *mut *mut Status) -> Result<c_int> {
     match ffi::out(status) {
         Some(slot) if slot.is_null() => Ok(0),
-        Some(_) => Err("unknown status object".into()),
-        None => Err("status must not be NULL".into()),
+        Some(_) => Err(CError::usage("unknown status object")),
+        None => Err(CError::Null { what: "status" }),
     }
 }
 
@@ -35,7 +36,7 @@ pub extern "C" fn scitoken_deserialize_start(
             *slot = ptr::null_mut();
         }
         let text = ffi::required(value, "value")?;
-        let slot = ffi::out(token).ok_or("token must not be NULL")?;
+        let slot = ffi::out(token).ok_or(CError::Null { what: "token" })?;
         let issuers = ffi::str_list(allowed_issuers, "allowed_issuers")?;
         let mut handle = TokenHandle::new_empty();
         deserialize_into(&mut handle, text, issuers, true)?;
@@ -51,7 +52,7 @@ pub extern "C" fn scitoken_deserialize_continue(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        ffi::out(token).ok_or("token must not be NULL")?;
+        ffi::out(token).ok_or(CError::Null { what: "token" })?;
         completed(status)
     })
 }

@@ -8,19 +8,20 @@ use std::time::Instant;
 use scitokens_format::KeySet;
 use scitokens_format::{
     danger, names, sign_parts, Algorithm, Claims, Clock, Header, SigningKey, SystemClock,
-    Untrusted, UnverifiedToken, VerifiedToken, VerifyingKey,
+    UnverifiedToken, VerifiedToken, VerifyingKey,
 };
 use scitokens_keycache::MAX_ISSUER_LEN;
 use scitokens_validate::ValidationError;
 use serde_json::Value;
 
+use crate::error::{CError, Result};
 use crate::ffi;
 use crate::profile::CProfile;
 use crate::state::{self, Outcome};
 use crate::verified;
 
 /// Default lifetime of a serialized token, seconds (scitokens-cpp's).
-const DEFAULT_LIFETIME_S: i64 = 600;
+const DEFAULT_LIFETIME_S: i64 = scitokens_format::DEFAULT_LIFETIME.as_secs() as i64;
 
 /// A signing key with its algorithm and kid.
 pub struct KeyHandle {
@@ -35,7 +36,9 @@ pub struct TokenHandle {
     header: Option<Header>,
     /// The deserialized token while unchanged; its claims and header are the token's.
     verified: Option<Arc<VerifiedToken>>,
-    lifetime: i64,
+    /// Seconds from serialization to `exp`. Signed, unlike the Rust API's `Duration`: in
+    /// scitokens-cpp a negative lifetime mints an already expired token, and tests use that.
+    lifetime_s: i64,
     serialize_profile: CProfile,
     pub(crate) deserialize_profile: CProfile,
 }
@@ -51,7 +54,7 @@ impl TokenHandle {
             claims: Claims::default(),
             header: None,
             verified: None,
-            lifetime: DEFAULT_LIFETIME_S,
+            lifetime_s: DEFAULT_LIFETIME_S,
             serialize_profile: CProfile::Compat,
             deserialize_profile: CProfile::Compat,
         }
@@ -91,26 +94,28 @@ impl TokenHandle {
 
     /// The token as verified: the deserialized one if unchanged since, else (for a token
     /// built here) signed now with its own key. A token with neither cannot be enforced.
-    pub(crate) fn verified(&self) -> Result<Arc<VerifiedToken>, String> {
+    pub(crate) fn verified(&self) -> Result<Arc<VerifiedToken>> {
         if let Some(verified) = &self.verified {
             return Ok(Arc::clone(verified));
         }
         let token = self.serialize()?;
-        let parsed = UnverifiedToken::parse(&token).map_err(|e| e.to_string())?;
+        let parsed = UnverifiedToken::parse(&token)?;
         // Our own signature, made a line above: checking it again would prove nothing.
         Ok(Arc::new(danger::assume_verified(parsed)))
     }
 
-    fn serialize(&self) -> Result<String, String> {
-        let key = self
-            .key
-            .as_ref()
-            .ok_or("the token has no key: create it with scitoken_create(key) to serialize it")?;
-        let now = SystemClock.now().as_secs();
+    fn serialize(&self) -> Result<String> {
+        let key = self.key.as_ref().ok_or_else(|| {
+            CError::usage(
+                "the token has no key: create it with scitoken_create(key) to serialize it",
+            )
+        })?;
+        let now = SystemClock.now();
         let mut claims = self.claims().clone();
         claims.insert(names::IAT, now.into());
         claims.insert(names::NBF, now.into());
-        claims.insert(names::EXP, now.saturating_add(self.lifetime).into());
+        let exp = now.as_secs().saturating_add(self.lifetime_s);
+        claims.insert(names::EXP, exp.into());
         if !claims.contains(names::JTI) {
             claims.insert(names::JTI, uuid::Uuid::new_v4().to_string().into());
         }
@@ -129,7 +134,7 @@ impl TokenHandle {
             }
         }
         let header = Header::new(key.alg(), self.serialize_profile.typ(), header_kid(key));
-        sign_parts(&header, &claims, key).map_err(|e| e.to_string())
+        Ok(sign_parts(&header, &claims, key)?)
     }
 
     /// Holds a token that verified (shared with the verified-token cache, not copied).
@@ -158,13 +163,14 @@ pub extern "C" fn scitoken_key_create(
 ) -> *mut KeyHandle {
     ffi::guard(err_msg, ptr::null_mut(), || {
         let kid = ffi::required(key_id, "key_id")?;
-        let alg: Algorithm = ffi::required(algorithm, "algorithm")?
-            .parse()
-            .map_err(|e: scitokens_format::FormatError| e.to_string())?;
+        let alg: Algorithm = ffi::required(algorithm, "algorithm")?.parse()?;
         let pem = ffi::required(private_contents, "private_contents")?;
-        let key = SigningKey::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+        let key = SigningKey::from_pem(pem.as_bytes())?;
         if key.alg() != alg {
-            return Err(format!("the private key is for {}, not {alg}", key.alg()));
+            return Err(CError::usage(format!(
+                "the private key is for {}, not {alg}",
+                key.alg()
+            )));
         }
         Ok(ffi::into_handle(KeyHandle {
             key: key.with_kid(kid),
@@ -192,12 +198,12 @@ pub extern "C" fn scitoken_destroy(token: *mut TokenHandle) {
     ffi::guard_void(|| drop(ffi::from_handle(token)));
 }
 
-fn token_mut<'a>(token: *mut TokenHandle) -> Result<&'a mut TokenHandle, String> {
-    ffi::handle_mut(token).ok_or_else(|| "token must not be NULL".to_owned())
+fn token_mut<'a>(token: *mut TokenHandle) -> Result<&'a mut TokenHandle> {
+    ffi::handle_mut(token).ok_or(CError::Null { what: "token" })
 }
 
-fn token_ref<'a>(token: *const TokenHandle) -> Result<&'a TokenHandle, String> {
-    ffi::handle(token).ok_or_else(|| "token must not be NULL".to_owned())
+fn token_ref<'a>(token: *const TokenHandle) -> Result<&'a TokenHandle> {
+    ffi::handle(token).ok_or(CError::Null { what: "token" })
 }
 
 #[no_mangle]
@@ -228,14 +234,14 @@ pub extern "C" fn scitoken_get_claim_string(
     ffi::guard(err_msg, -1, || {
         let handle = token_ref(token)?;
         let name = ffi::required(key, "key")?;
-        let slot = ffi::out(value).ok_or("value must not be NULL")?;
+        let slot = ffi::out(value).ok_or(CError::Null { what: "value" })?;
         match handle.claims().get(name) {
             Some(Value::String(s)) => {
                 *slot = ffi::malloc_str(s);
                 Ok(0)
             }
-            Some(_) => Err(format!("claim {name} is not a string")),
-            None => Err(format!("claim {name} is not set")),
+            Some(_) => Err(CError::usage(format!("claim {name} is not a string"))),
+            None => Err(CError::usage(format!("claim {name} is not set"))),
         }
     })
 }
@@ -250,17 +256,22 @@ pub extern "C" fn scitoken_get_claim_string_list(
     ffi::guard(err_msg, -1, || {
         let handle = token_ref(token)?;
         let name = ffi::required(key, "key")?;
-        let slot = ffi::out(value).ok_or("value must not be NULL")?;
+        let slot = ffi::out(value).ok_or(CError::Null { what: "value" })?;
         let items = match handle.claims().get(name) {
             Some(Value::Array(items)) => items
                 .iter()
                 .map(|v| {
-                    v.as_str()
-                        .ok_or(format!("claim {name} is not a list of strings"))
+                    v.as_str().ok_or_else(|| {
+                        CError::usage(format!("claim {name} is not a list of strings"))
+                    })
                 })
-                .collect::<Result<Vec<_>, _>>()?,
-            Some(_) => return Err(format!("claim {name} is not a list of strings")),
-            None => return Err(format!("claim {name} is not set")),
+                .collect::<Result<Vec<_>>>()?,
+            Some(_) => {
+                return Err(CError::usage(format!(
+                    "claim {name} is not a list of strings"
+                )))
+            }
+            None => return Err(CError::usage(format!("claim {name} is not set"))),
         };
         let strings: Vec<*mut c_char> = items.iter().map(|s| ffi::malloc_str(s)).collect();
         *slot = ffi::malloc_array(&strings, ptr::null_mut());
@@ -288,7 +299,7 @@ pub extern "C" fn scitoken_set_claim_string_list(
     ffi::guard(err_msg, -1, || {
         let handle = token_mut(token)?;
         let name = ffi::required(key, "key")?;
-        let values = ffi::str_list(values, "values")?.ok_or("values must not be NULL")?;
+        let values = ffi::str_list(values, "values")?.ok_or(CError::Null { what: "values" })?;
         handle.claims_mut().insert(
             name,
             Value::Array(values.into_iter().map(Value::String).collect()),
@@ -305,13 +316,9 @@ pub extern "C" fn scitoken_get_expiration(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let handle = token_ref(token)?;
-        let slot = ffi::out(value).ok_or("value must not be NULL")?;
-        let exp = handle
-            .claims()
-            .exp()
-            .require(names::EXP)
-            .map_err(|e| e.to_string())?;
-        *slot = exp;
+        let slot = ffi::out(value).ok_or(CError::Null { what: "value" })?;
+        let exp = handle.claims().exp().require(names::EXP)?;
+        *slot = exp.as_secs();
         Ok(0)
     })
 }
@@ -320,7 +327,7 @@ pub extern "C" fn scitoken_get_expiration(
 pub extern "C" fn scitoken_set_lifetime(token: *mut TokenHandle, lifetime: c_int) {
     ffi::guard_void(|| {
         if let Some(handle) = ffi::handle_mut(token) {
-            handle.lifetime = i64::from(lifetime);
+            handle.lifetime_s = i64::from(lifetime);
         }
     });
 }
@@ -333,7 +340,7 @@ pub extern "C" fn scitoken_serialize(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let handle = token_ref(token)?;
-        let slot = ffi::out(value).ok_or("value must not be NULL")?;
+        let slot = ffi::out(value).ok_or(CError::Null { what: "value" })?;
         let text = handle.serialize()?;
         *slot = ffi::malloc_str(&text);
         Ok(0)
@@ -383,9 +390,9 @@ pub(crate) fn deserialize_into(
     value: &str,
     issuers: Option<Vec<String>>,
     asynchronous: bool,
-) -> Result<(), String> {
+) -> Result<()> {
     let started = Instant::now();
-    let now = SystemClock.now().as_secs();
+    let now = SystemClock.now();
     let cache_key = verified::key(value, issuers.as_deref(), handle.deserialize_profile.tag());
     if let Some(cached) = verified::get(&cache_key, now) {
         let issuer = cached
@@ -399,7 +406,7 @@ pub(crate) fn deserialize_into(
         handle.install(cached);
         return Ok(());
     }
-    let parsed = UnverifiedToken::parse(value).map_err(|e| e.to_string())?;
+    let parsed = UnverifiedToken::parse(value)?;
     let issuer = parsed
         .claims()
         .iss()
@@ -410,16 +417,12 @@ pub(crate) fn deserialize_into(
     let result = verify(parsed, issuers, handle.deserialize_profile);
     let outcome = match &result {
         Ok(_) => Some(Outcome::Valid),
-        Err(Failure::Validation(ValidationError::Expired { .. })) => Some(Outcome::Expired),
-        Err(Failure::Keys(_)) => Some(Outcome::NoKeys),
-        // An issuer refused before any key work leaves no trace (semantics.md §5).
-        Err(Failure::Refused(_)) => None,
-        Err(_) => Some(Outcome::Invalid),
+        Err(e) => e.outcome(),
     };
     if let Some(outcome) = outcome {
         state::record(issuer.as_deref(), started, asynchronous, outcome);
     }
-    let verified = Arc::new(result.map_err(|f| f.to_string())?);
+    let verified = Arc::new(result?);
     if let Ok(exp) = verified.claims().exp().require(names::EXP) {
         verified::put(cache_key, Arc::clone(&verified), exp, now);
     }
@@ -427,60 +430,33 @@ pub(crate) fn deserialize_into(
     Ok(())
 }
 
-enum Failure {
-    /// The issuer is not one this call may consider: off the allow-list, or absurdly long.
-    Refused(String),
-    Validation(ValidationError),
-    Keys(String),
-    Other(String),
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Failure::Validation(e) => write!(f, "{e}"),
-            Failure::Refused(e) | Failure::Keys(e) | Failure::Other(e) => f.write_str(e),
-        }
-    }
-}
-
 fn verify(
     parsed: UnverifiedToken,
     issuers: Option<Vec<String>>,
     profile: CProfile,
-) -> Result<VerifiedToken, Failure> {
-    let validator = profile.deserialize_validator().map_err(Failure::Other)?;
+) -> Result<VerifiedToken> {
+    let validator = profile.deserialize_validator()?;
     let iss = parsed
         .claims()
         .iss()
         .require(names::ISS)
-        .map_err(|e| Failure::Validation(e.into()))?;
+        .map_err(ValidationError::from)?;
     // The allow-list, before any key work or state. The wording keeps scitokens-cpp's phrase,
     // which consumers match.
     if let Some(list) = &issuers {
         if !list.iter().any(|allowed| allowed == iss) {
-            return Err(Failure::Refused(format!(
-                "token issuer {} is not in list of allowed issuers",
-                Untrusted::new(iss)
-            )));
+            return Err(CError::not_allowed(iss));
         }
     }
     if iss.len() > MAX_ISSUER_LEN {
-        return Err(Failure::Refused(format!(
+        return Err(CError::IssuerRefused(format!(
             "token issuer is {} bytes long, over the limit of {MAX_ISSUER_LEN}",
             iss.len()
         )));
     }
-    let keys = state::cache()
-        .map_err(Failure::Keys)?
-        .keys(iss, parsed.header().kid())
-        .map_err(|e| Failure::Keys(e.to_string()))?;
-    let verified = parsed
-        .verify(&keys)
-        .map_err(|e| Failure::Other(e.to_string()))?;
-    validator
-        .validate(verified.header(), verified.claims(), SystemClock.now())
-        .map_err(Failure::Validation)?;
+    let keys = state::cache()?.keys(iss, parsed.header().kid())?;
+    let verified = parsed.verify(&keys)?;
+    validator.validate(verified.header(), verified.claims(), SystemClock.now())?;
     Ok(verified)
 }
 
@@ -493,7 +469,7 @@ pub extern "C" fn scitoken_deserialize(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let text = ffi::required(value, "value")?;
-        let slot = ffi::out(token).ok_or("token must not be NULL")?;
+        let slot = ffi::out(token).ok_or(CError::Null { what: "token" })?;
         let issuers = ffi::str_list(allowed_issuers, "allowed_issuers")?;
         let mut handle = TokenHandle::new(None);
         deserialize_into(&mut handle, text, issuers, false)?;
@@ -529,16 +505,12 @@ pub extern "C" fn scitoken_store_public_ec_key(
         let issuer = ffi::required(issuer, "issuer")?;
         let kid = ffi::required(keyid, "keyid")?;
         let pem = ffi::required(value, "value")?;
-        let key = VerifyingKey::from_pem(pem.as_bytes()).map_err(|e| e.to_string())?;
+        let key = VerifyingKey::from_pem(pem.as_bytes())?;
         if key.alg() != Algorithm::Es256 {
-            return Err("the key is not an EC P-256 key".into());
+            return Err(CError::usage("the key is not an EC P-256 key"));
         }
-        let jwks = KeySet::new(vec![key.with_kid(kid)])
-            .to_json()
-            .map_err(|e| e.to_string())?;
-        state::cache()?
-            .set_jwks(issuer, jwks.as_bytes())
-            .map_err(|e| e.to_string())?;
+        let jwks = KeySet::new(vec![key.with_kid(kid)]).to_json()?;
+        state::cache()?.set_jwks(issuer, jwks.as_bytes())?;
         Ok(0)
     })
 }

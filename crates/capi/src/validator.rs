@@ -3,10 +3,11 @@
 use std::ffi::{c_char, c_int};
 use std::ptr;
 
-use scitokens_format::{Clock, SystemClock};
+use scitokens_format::{Clock, SystemClock, UnixTime};
 use scitokens_validate::{Rejection, Validator};
 use serde_json::Value;
 
+use crate::error::{CError, Result};
 use crate::ffi;
 use crate::profile::CProfile;
 use crate::token::TokenHandle;
@@ -18,7 +19,7 @@ type CValidator = extern "C" fn(*const c_char, *mut *mut c_char) -> c_int;
 /// every setting change between calls).
 pub struct ValidatorHandle {
     profile: CProfile,
-    time: Option<i64>,
+    time: Option<UnixTime>,
     checks: Vec<(String, CValidator)>,
     critical: Vec<String>,
 }
@@ -51,8 +52,8 @@ pub extern "C" fn validator_set_token_profile(validator: *mut ValidatorHandle, p
     });
 }
 
-fn validator_mut<'a>(v: *mut ValidatorHandle) -> Result<&'a mut ValidatorHandle, String> {
-    ffi::handle_mut(v).ok_or_else(|| "validator must not be NULL".to_owned())
+fn validator_mut<'a>(v: *mut ValidatorHandle) -> Result<&'a mut ValidatorHandle> {
+    ffi::handle_mut(v).ok_or(CError::Null { what: "validator" })
 }
 
 #[no_mangle]
@@ -62,7 +63,7 @@ pub extern "C" fn validator_set_time(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        validator_mut(validator)?.time = Some(now);
+        validator_mut(validator)?.time = Some(UnixTime::from_secs(now));
         Ok(0)
     })
 }
@@ -77,7 +78,9 @@ pub extern "C" fn validator_add(
     ffi::guard(err_msg, -1, || {
         let v = validator_mut(validator)?;
         let claim = ffi::required(claim, "claim")?;
-        let func = validator_func.ok_or("validator_func must not be NULL")?;
+        let func = validator_func.ok_or(CError::Null {
+            what: "validator_func",
+        })?;
         v.checks.push((claim.to_owned(), func));
         Ok(0)
     })
@@ -91,7 +94,7 @@ pub extern "C" fn validator_add_critical_claims(
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
         let v = validator_mut(validator)?;
-        let claims = ffi::str_list(claims, "claims")?.ok_or("claims must not be NULL")?;
+        let claims = ffi::str_list(claims, "claims")?.ok_or(CError::Null { what: "claims" })?;
         v.critical.extend(claims);
         Ok(0)
     })
@@ -104,11 +107,13 @@ pub extern "C" fn validator_validate(
     err_msg: *mut *mut c_char,
 ) -> c_int {
     ffi::guard(err_msg, -1, || {
-        let v = ffi::handle(validator).ok_or("validator must not be NULL")?;
-        let token = ffi::handle(scitoken).ok_or("scitoken must not be NULL")?;
+        let v = ffi::handle(validator).ok_or(CError::Null { what: "validator" })?;
+        let token = ffi::handle(scitoken).ok_or(CError::Null { what: "scitoken" })?;
         for name in &v.critical {
             if !v.checks.iter().any(|(claim, _)| claim == name) {
-                return Err(format!("critical claim {name} has no validator"));
+                return Err(CError::usage(format!(
+                    "critical claim {name} has no validator"
+                )));
             }
         }
         let mut builder = Validator::builder()
@@ -123,16 +128,14 @@ pub extern "C" fn validator_validate(
         for (claim, func) in &v.checks {
             let func = *func;
             builder = builder.check(claim.clone(), move |value: &Value| match value {
-                Value::String(s) => ffi::call_validator(func, s).map_err(Rejection::from),
+                Value::String(s) => ffi::call_validator(func, s),
                 other => Err(Rejection::from(format!("is {other}, not a string"))),
             });
         }
-        let validator = builder.build().map_err(|e| e.to_string())?;
+        let validator = builder.build()?;
         let claims = token.claims();
-        let now = v.time.unwrap_or_else(|| SystemClock.now().as_secs());
-        validator
-            .validate(&token.header(), claims, now)
-            .map_err(|e| e.to_string())?;
+        let now = v.time.unwrap_or_else(|| SystemClock.now());
+        validator.validate(&token.header(), claims, now)?;
         Ok(0)
     })
 }

@@ -11,7 +11,7 @@
 use std::sync::{Arc, LazyLock};
 
 use scitokens_enforce::{TokenCache, DEFAULT_TOKEN_CACHE_CAPACITY, DEFAULT_TOKEN_CACHE_MAX_AGE};
-use scitokens_format::{Sha256, VerifiedToken};
+use scitokens_format::{Sha256, UnixTime, VerifiedToken};
 
 /// The enforce crate's verified-token cache, with its default size and age limit.
 static CACHE: LazyLock<Option<TokenCache<Arc<VerifiedToken>>>> =
@@ -38,12 +38,12 @@ pub(crate) fn key(token: &str, issuers: Option<&[String]>, profile: u8) -> [u8; 
 }
 
 /// The cached token, if present, not expired at `now` and young enough.
-pub(crate) fn get(key: &[u8; 32], now: i64) -> Option<Arc<VerifiedToken>> {
+pub(crate) fn get(key: &[u8; 32], now: UnixTime) -> Option<Arc<VerifiedToken>> {
     CACHE.as_ref()?.get(key, now)
 }
 
 /// Remembers a token that verified and validated at `now`, until its `exp`.
-pub(crate) fn put(key: [u8; 32], token: Arc<VerifiedToken>, exp: i64, now: i64) {
+pub(crate) fn put(key: [u8; 32], token: Arc<VerifiedToken>, exp: UnixTime, now: UnixTime) {
     if let Some(cache) = CACHE.as_ref() {
         cache.put(key, token, exp, now);
     }

@@ -175,8 +175,8 @@ pub(crate) struct MintArgs {
     #[arg(long)]
     pub(crate) sub: Option<String>,
     /// Seconds until `exp`.
-    #[arg(long, value_name = "SECS", default_value_t = scitokens_format::DEFAULT_LIFETIME_S)]
-    pub(crate) lifetime: i64,
+    #[arg(long, value_name = "SECS", default_value_t = scitokens_format::DEFAULT_LIFETIME.as_secs())]
+    pub(crate) lifetime: u64,
     /// The profile.
     #[arg(long, value_enum, default_value = "scitokens2")]
     pub(crate) profile: ProfileArg,

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::time::{Duration, UNIX_EPOCH};
 
 use anstyle::{AnsiColor, Style};
+use scitokens_format::UnixTime;
 use serde_json::Value;
 
 use crate::error::{CliError, Result};
@@ -114,7 +115,8 @@ pub(crate) fn terminal_safe(text: &str) -> Cow<'_, str> {
 }
 
 /// A Unix time as an RFC 3339 UTC date, or the number itself if out of range.
-pub(crate) fn utc(t: i64) -> String {
+pub(crate) fn utc(t: UnixTime) -> String {
+    let t = t.as_secs();
     u64::try_from(t)
         .ok()
         .and_then(|secs| UNIX_EPOCH.checked_add(Duration::from_secs(secs)))
@@ -126,11 +128,11 @@ pub(crate) fn utc(t: i64) -> String {
 }
 
 /// `t` relative to `now`: "in 9m 59s", "3h 2m ago", "now".
-pub(crate) fn relative(t: i64, now: i64) -> String {
+pub(crate) fn relative(t: UnixTime, now: UnixTime) -> String {
     let span = |seconds: i64| {
         humantime::format_duration(Duration::from_secs(seconds.unsigned_abs())).to_string()
     };
-    match t.saturating_sub(now) {
+    match t.secs_since(now) {
         0 => "now".to_owned(),
         d if d > 0 => format!("in {}", span(d)),
         d => format!("{} ago", span(d)),
@@ -138,7 +140,7 @@ pub(crate) fn relative(t: i64, now: i64) -> String {
 }
 
 /// JSON for a time: the number, the date, and how far from now.
-pub(crate) fn time_json(t: i64, now: i64) -> Value {
+pub(crate) fn time_json(t: UnixTime, now: UnixTime) -> Value {
     serde_json::json!({ "unix": t, "utc": utc(t), "relative": relative(t, now) })
 }
 
@@ -166,15 +168,16 @@ mod tests {
 
     #[test]
     fn dates_and_spans() {
-        assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(utc(-1), "-1 (not a representable date)");
+        let t = UnixTime::from_secs;
+        assert_eq!(utc(t(1_700_000_000)), "2023-11-14T22:13:20Z");
+        assert_eq!(utc(t(-1)), "-1 (not a representable date)");
         assert_eq!(
-            utc(i64::MAX),
+            utc(UnixTime::MAX),
             format!("{} (not a representable date)", i64::MAX)
         );
-        assert_eq!(relative(100, 100), "now");
-        assert_eq!(relative(700, 100), "in 10m");
-        assert_eq!(relative(100, 3_821), "1h 2m 1s ago");
-        assert!(relative(i64::MIN, i64::MAX).ends_with(" ago"));
+        assert_eq!(relative(t(100), t(100)), "now");
+        assert_eq!(relative(t(700), t(100)), "in 10m");
+        assert_eq!(relative(t(100), t(3_821)), "1h 2m 1s ago");
+        assert!(relative(UnixTime::MIN, UnixTime::MAX).ends_with(" ago"));
     }
 }

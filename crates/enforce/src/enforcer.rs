@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use scitokens_format::scope::{RequestTarget, Scope};
 use scitokens_format::{
-    names, whole_seconds, Clock, KeySource, Profile, SystemClock, UnixTime, UnverifiedToken,
-    VerifiedToken, DEFAULT_MAX_TOKEN_LEN,
+    names, Clock, KeySource, Profile, SystemClock, UnixTime, UnverifiedToken, VerifiedToken,
+    DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_validate::{
     ClaimRules, UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY, DEFAULT_FUTURE_SKEW,
@@ -119,7 +119,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     acl_form: AclForm,
     max_token_len: usize,
-    exp_leeway_s: i64,
+    exp_leeway: Duration,
     token_cache: Option<TokenCache<Arc<Grants>>>,
 }
 
@@ -175,7 +175,7 @@ impl Enforcer {
                 clock,
                 acl_form: config.acl_form,
                 max_token_len: config.max_token_len,
-                exp_leeway_s: whole_seconds(config.exp_leeway),
+                exp_leeway: config.exp_leeway,
                 token_cache: TokenCache::new(
                     config.token_cache_capacity,
                     config.token_cache_max_age,
@@ -214,11 +214,11 @@ impl Enforcer {
             return self.grants_uncached(token).map(Arc::new);
         }
         let key = TokenCache::<Arc<Grants>>::key(&[token.as_bytes()]);
-        let now = self.inner.clock.now().as_secs();
+        let now = self.inner.clock.now();
         match cache.lookup(&key, now) {
             Cached::Hit(grants) => return Ok(grants),
             Cached::Expired { valid_until } => {
-                let leeway = self.inner.exp_leeway_s;
+                let leeway = self.inner.exp_leeway;
                 return Err(EnforceError::Validation(ValidationError::Expired {
                     exp: valid_until.saturating_sub(leeway),
                     now,
@@ -228,7 +228,7 @@ impl Enforcer {
             Cached::Miss => {}
         }
         let grants = Arc::new(self.grants_uncached(token)?);
-        let valid_until = grants.expires().saturating_add(self.inner.exp_leeway_s);
+        let valid_until = grants.expires().saturating_add(self.inner.exp_leeway);
         cache.put(key, Arc::clone(&grants), valid_until, now);
         Ok(grants)
     }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use scitokens_format::scope::{Authz, RequestTarget, Resource, ResourceRule, Scope, ScopePath};
-use scitokens_format::Profile;
+use scitokens_format::{Profile, UnixTime};
 
 use crate::operation::Operation;
 
@@ -13,7 +13,7 @@ use crate::operation::Operation;
 pub struct Grants {
     profile: Profile,
     scopes: Vec<Scope>,
-    exp: i64,
+    exp: UnixTime,
     /// Built only for tokens with more than [`INDEX_MIN_SCOPES`] scopes; a scan of a few
     /// scopes is cheaper than building and probing a hash map.
     index: Option<PathIndex>,
@@ -121,6 +121,8 @@ impl fmt::Display for Denial {
     }
 }
 
+impl std::error::Error for Denial {}
+
 impl Decision {
     /// Whether the request is allowed.
     pub fn is_allowed(&self) -> bool {
@@ -163,12 +165,12 @@ fn acl(authz: &str, resource: &str) -> Acl {
 
 impl Grants {
     /// Grants of a token of `profile` expiring at `exp`, with these scopes (token order).
-    pub fn new(profile: Profile, scopes: Vec<Scope>, exp: i64) -> Self {
+    pub fn new(profile: Profile, scopes: Vec<Scope>, exp: UnixTime) -> Self {
         let indexed = scopes.len() > INDEX_MIN_SCOPES;
         Self::build(profile, scopes, exp, indexed)
     }
 
-    fn build(profile: Profile, scopes: Vec<Scope>, exp: i64, indexed: bool) -> Self {
+    fn build(profile: Profile, scopes: Vec<Scope>, exp: UnixTime, indexed: bool) -> Self {
         let index = indexed.then(|| PathIndex::new(&scopes));
         Grants {
             profile,
@@ -189,7 +191,7 @@ impl Grants {
     }
 
     /// The token's `exp`.
-    pub fn expires(&self) -> i64 {
+    pub fn expires(&self) -> UnixTime {
         self.exp
     }
 
@@ -243,10 +245,10 @@ impl Grants {
     ///
     /// ```
     /// use scitokens_enforce::Grants;
-    /// use scitokens_format::{scope::{RequestTarget, Scope}, Profile};
+    /// use scitokens_format::{scope::{RequestTarget, Scope}, Profile, UnixTime};
     ///
     /// let scopes = Scope::parse_list("compute.read compute.create compute.modify compute.cancel")?;
-    /// let grants = Grants::new(Profile::Wlcg, scopes, 0);
+    /// let grants = Grants::new(Profile::Wlcg, scopes, UnixTime::MAX);
     /// let listed = |path| grants.listed_by("condor", &RequestTarget::parse(path).unwrap()).len();
     /// assert_eq!(listed("/WRITE/job"), 3);
     /// assert_eq!(listed("/READ"), 1);
@@ -409,8 +411,8 @@ mod tests {
             let Ok(scopes) = Scope::parse_list(&claim.join(" ")) else { return Ok(()) };
             let op = [Operation::Read, Operation::Create, Operation::Modify, Operation::Write, Operation::ComputeRead][op].clone();
             let target = RequestTarget::parse(&request).unwrap();
-            let scanned = Grants::build(Profile::Wlcg, scopes.clone(), 0, false);
-            let indexed = Grants::build(Profile::Wlcg, scopes, 0, true);
+            let scanned = Grants::build(Profile::Wlcg, scopes.clone(), UnixTime::default(), false);
+            let indexed = Grants::build(Profile::Wlcg, scopes, UnixTime::default(), true);
             let expected = linear(&scanned, &op, &target);
             // Same answer, and the same granting scopes, with and without the index.
             prop_assert_eq!(scanned.test(&op, &target).is_allowed(), expected);

@@ -5,7 +5,7 @@
 //! Keyed by SHA-256 (a collision would hand one token's grants to another, so the hash must be
 //! collision-resistant) of whatever decides the answer: the token, and for the C ABI the issuer
 //! list and profile too. Bounded: 16 LRU shards, so threads rarely contend. An entry is
-//! served only until the token expires, and for at most `max_age_s` (the key cache's refresh
+//! served only until the token expires, and for at most `max_age` (the key cache's refresh
 //! interval), so a key the issuer withdrew stops validating its tokens as soon as the key
 //! cache would notice. Only tokens that verified and validated are put in.
 
@@ -14,13 +14,14 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use lru::LruCache;
+use scitokens_format::UnixTime;
 
 const SHARDS: usize = 16;
 
 struct Entry<V> {
     value: V,
-    valid_until: i64,
-    cached_at: i64,
+    valid_until: UnixTime,
+    cached_at: UnixTime,
 }
 
 /// What [`TokenCache::lookup`] found.
@@ -32,7 +33,7 @@ pub enum Cached<V> {
     /// Refuse the token without checking it again.
     Expired {
         /// The `valid_until` it was put with.
-        valid_until: i64,
+        valid_until: UnixTime,
     },
     /// No usable entry (none, or older than the age limit).
     Miss,
@@ -41,30 +42,33 @@ pub enum Cached<V> {
 /// A bounded, sharded LRU of verified tokens (or what they grant), keyed by a SHA-256.
 ///
 /// ```
-/// use scitokens_enforce::TokenCache;
+/// use scitokens_enforce::{Cached, TokenCache};
+/// use scitokens_format::UnixTime;
 /// let cache = TokenCache::new(100, std::time::Duration::from_secs(600)).unwrap();
 /// let key = TokenCache::<u8>::key(&[b"a.b.c"]);
-/// cache.put(key, 7u8, 1_000, 100);
-/// assert_eq!(cache.get(&key, 200), Some(7));
-/// assert_eq!(cache.get(&key, 1_000), None, "expired");
+/// let t = UnixTime::from_secs;
+/// cache.put(key, 7u8, t(1_000), t(500));
+/// assert_eq!(cache.get(&key, t(600)), Some(7));
+/// assert_eq!(cache.get(&key, t(1_000)), None, "expired");
+/// assert_eq!(cache.lookup(&key, t(1_000)), Cached::Expired { valid_until: t(1_000) });
+/// assert_eq!(cache.lookup(&key, t(1_100)), Cached::Miss, "max_age (600 s) reached: dropped");
 /// assert!(TokenCache::<u8>::new(0, std::time::Duration::from_secs(600)).is_none(), "capacity 0: no cache");
 /// ```
 pub struct TokenCache<V> {
     shards: Vec<Mutex<LruCache<[u8; 32], Entry<V>>>>,
-    max_age_s: i64,
+    max_age: Duration,
 }
 
 impl<V: Clone> TokenCache<V> {
     /// A cache of about `capacity` entries, each served for at most `max_age` (in whole
     /// seconds); `None` when `capacity` is 0 (caching disabled).
     pub fn new(capacity: usize, max_age: Duration) -> Option<Self> {
-        let max_age_s = scitokens_format::whole_seconds(max_age);
         let per_shard = NonZeroUsize::new(capacity.div_ceil(SHARDS))?;
         Some(TokenCache {
             shards: (0..SHARDS)
                 .map(|_| Mutex::new(LruCache::new(per_shard)))
                 .collect(),
-            max_age_s,
+            max_age,
         })
     }
 
@@ -79,8 +83,8 @@ impl<V: Clone> TokenCache<V> {
     }
 
     /// The cached value, if present, `now` is before its `valid_until`, and it is younger than
-    /// `max_age_s`.
-    pub fn get(&self, key: &[u8; 32], now: i64) -> Option<V> {
+    /// `max_age`.
+    pub fn get(&self, key: &[u8; 32], now: UnixTime) -> Option<V> {
         match self.lookup(key, now) {
             Cached::Hit(value) => Some(value),
             Cached::Expired { .. } | Cached::Miss => None,
@@ -89,13 +93,13 @@ impl<V: Clone> TokenCache<V> {
 
     /// Like [`get`](Self::get), telling an expired token apart from a miss, so a repeated
     /// expired token is refused without a key lookup or signature check. An entry older than
-    /// `max_age_s` (or from the future) is dropped.
-    pub fn lookup(&self, key: &[u8; 32], now: i64) -> Cached<V> {
+    /// `max_age` (or from the future) is dropped.
+    pub fn lookup(&self, key: &[u8; 32], now: UnixTime) -> Cached<V> {
         let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
         let Some(entry) = shard.get(key) else {
             return Cached::Miss;
         };
-        if now < entry.cached_at || now - entry.cached_at >= self.max_age_s {
+        if now < entry.cached_at || now >= entry.cached_at.saturating_add(self.max_age) {
             shard.pop(key);
             return Cached::Miss;
         }
@@ -109,7 +113,7 @@ impl<V: Clone> TokenCache<V> {
 
     /// Remembers `value` (for a token that verified and validated at `now`) until
     /// `valid_until` (its `exp`, plus any leeway).
-    pub fn put(&self, key: [u8; 32], value: V, valid_until: i64, now: i64) {
+    pub fn put(&self, key: [u8; 32], value: V, valid_until: UnixTime, now: UnixTime) {
         let mut shard = self.shard(&key).lock().unwrap_or_else(|p| p.into_inner());
         shard.put(
             key,

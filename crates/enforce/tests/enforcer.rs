@@ -5,6 +5,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use scitokens_enforce::{Acl, AclForm, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::{Algorithm, KeySet, ManualClock, Profile, SigningKey, TokenBuilder};
@@ -219,7 +220,7 @@ fn repeated_tokens_come_from_the_token_cache_with_exp_rechecked() {
     let t = TokenBuilder::new(Profile::Wlcg, ISS)
         .scope("storage.read:/a")
         .audience(AUD)
-        .lifetime(300)
+        .lifetime(Duration::from_secs(300))
         .sign(&key, T)
         .unwrap();
     for _ in 0..5 {
@@ -250,7 +251,7 @@ fn repeated_tokens_come_from_the_token_cache_with_exp_rechecked() {
     let long = TokenBuilder::new(Profile::Wlcg, ISS)
         .scope("storage.read:/a")
         .audience(AUD)
-        .lifetime(3600)
+        .lifetime(Duration::from_secs(3600))
         .sign(&key, T)
         .unwrap();
     enforcer.authorize(&long, &Operation::Read, "/a").unwrap();

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 use scitokens_enforce::{AclForm, Decision, Grants, Operation};
 use scitokens_format::scope::{RequestPath, RequestTarget, Resource, Scope};
-use scitokens_format::Profile;
+use scitokens_format::{Profile, UnixTime};
 
 fn segment() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -41,7 +41,7 @@ fn grants(entries: &[(usize, String)]) -> Option<Grants> {
         .collect();
     Scope::parse_list(&claim.join(" "))
         .ok()
-        .map(|s| Grants::new(Profile::Wlcg, s, 0))
+        .map(|s| Grants::new(Profile::Wlcg, s, UnixTime::default()))
 }
 
 const OPS: [Operation; 4] = [
@@ -86,7 +86,7 @@ proptest! {
         let op = &OPS[op];
         // Rebuild grants from the ACL list alone: same answers.
         let acls: Vec<String> = grants.acls(AclForm::Native).iter().map(ToString::to_string).collect();
-        let from_acls = Grants::new(Profile::Wlcg, Scope::parse_list(&acls.join(" ")).unwrap(), 0);
+        let from_acls = Grants::new(Profile::Wlcg, Scope::parse_list(&acls.join(" ")).unwrap(), UnixTime::default());
         prop_assert_eq!(grants.test(op, &target).is_allowed(), from_acls.test(op, &target).is_allowed());
     }
 

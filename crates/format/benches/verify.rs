@@ -17,7 +17,7 @@ fn typical_token(key: &SigningKey) -> String {
         .scope("storage.read:/data/experiment storage.create:/data/experiment/user/alice")
         .audience("https://storage.example.org")
         .subject("alice")
-        .lifetime(1200)
+        .lifetime(std::time::Duration::from_secs(1200))
         .sign(key, NOW)
         .expect("mint")
 }

@@ -3,6 +3,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::clock::UnixTime;
 use crate::error::{FormatError, Result};
 use crate::json;
 use crate::object::{Object, Vocabulary};
@@ -137,9 +138,9 @@ const SLOT_SCOPE: usize = 7;
 /// The claims of a token, in token order. Serializes as the JSON object it was read from.
 ///
 /// ```
-/// use scitokens_format::{Claims, ClaimValue};
+/// use scitokens_format::{Claims, ClaimValue, UnixTime};
 /// let claims = Claims::from_json(br#"{"iss":"https://i.example","exp":1.9,"aud":["a","b"]}"#).unwrap();
-/// assert_eq!(claims.exp(), ClaimValue::Present(1));
+/// assert_eq!(claims.exp(), ClaimValue::Present(UnixTime::from_secs(1)));
 /// assert_eq!(claims.iss(), ClaimValue::Present("https://i.example"));
 /// assert!(claims.nbf().is_absent());
 /// assert!(claims.aud().require("aud").unwrap().contains("b"));
@@ -218,7 +219,7 @@ impl Claims {
     }
 
     /// A time claim: a JSON number of seconds since the epoch, fractions floored.
-    pub fn time(&self, name: &str) -> ClaimValue<i64> {
+    pub fn time(&self, name: &str) -> ClaimValue<UnixTime> {
         time_claim(self.0.get(name))
     }
 
@@ -243,17 +244,17 @@ impl Claims {
     }
 
     /// `exp`.
-    pub fn exp(&self) -> ClaimValue<i64> {
+    pub fn exp(&self) -> ClaimValue<UnixTime> {
         time_claim(self.0.known(SLOT_EXP))
     }
 
     /// `nbf`.
-    pub fn nbf(&self) -> ClaimValue<i64> {
+    pub fn nbf(&self) -> ClaimValue<UnixTime> {
         time_claim(self.0.known(SLOT_NBF))
     }
 
     /// `iat`.
-    pub fn iat(&self) -> ClaimValue<i64> {
+    pub fn iat(&self) -> ClaimValue<UnixTime> {
         time_claim(self.0.known(SLOT_IAT))
     }
 
@@ -313,14 +314,16 @@ fn string_claim(value: Option<&Value>) -> ClaimValue<&str> {
     }
 }
 
-fn time_claim(value: Option<&Value>) -> ClaimValue<i64> {
+fn time_claim(value: Option<&Value>) -> ClaimValue<UnixTime> {
     match value {
         None => ClaimValue::Absent,
         Some(Value::Number(n)) => match n.as_i64() {
-            Some(t) => ClaimValue::Present(t),
+            Some(t) => ClaimValue::Present(UnixTime::from_secs(t)),
             None => match n.as_f64().map(f64::floor) {
                 // Within ±2^53 a float floors to an exact integer.
-                Some(t) if t.abs() <= 9_007_199_254_740_992.0 => ClaimValue::Present(t as i64),
+                Some(t) if t.abs() <= 9_007_199_254_740_992.0 => {
+                    ClaimValue::Present(UnixTime::from_secs(t as i64))
+                }
                 _ => ClaimValue::Malformed(format!("time {n} is out of range")),
             },
         },
@@ -377,7 +380,7 @@ mod tests {
         assert!(err.to_string().contains("\"1700000000\""), "{err}");
         assert!(matches!(c.aud(), ClaimValue::Malformed(_)));
         assert!(matches!(c.sub(), ClaimValue::Malformed(_)));
-        assert_eq!(c.nbf(), ClaimValue::Present(-5));
+        assert_eq!(c.nbf(), ClaimValue::Present(UnixTime::from_secs(-5)));
         assert_eq!(c.iat().require("iat").unwrap_err().kind(), "missing_claim");
         assert_eq!(c.iat().optional("iat").unwrap(), None);
     }
@@ -410,8 +413,8 @@ mod tests {
     #[test]
     fn times_floor_and_bound() {
         let c = Claims::from_json(br#"{"a":-1.5,"b":1e300,"c":17.99}"#).unwrap();
-        assert_eq!(c.time("a"), ClaimValue::Present(-2));
+        assert_eq!(c.time("a"), ClaimValue::Present(UnixTime::from_secs(-2)));
         assert!(matches!(c.time("b"), ClaimValue::Malformed(_)));
-        assert_eq!(c.time("c"), ClaimValue::Present(17));
+        assert_eq!(c.time("c"), ClaimValue::Present(UnixTime::from_secs(17)));
     }
 }

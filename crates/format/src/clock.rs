@@ -28,6 +28,12 @@ pub fn whole_seconds(span: Duration) -> i64 {
 pub struct UnixTime(i64);
 
 impl UnixTime {
+    /// The earliest representable time: "no time yet", before any other.
+    pub const MIN: UnixTime = UnixTime(i64::MIN);
+
+    /// The latest representable time: "never", after any other.
+    pub const MAX: UnixTime = UnixTime(i64::MAX);
+
     /// The time `secs` seconds after the epoch (before it, if negative).
     pub const fn from_secs(secs: i64) -> Self {
         UnixTime(secs)
@@ -51,6 +57,34 @@ impl UnixTime {
     /// Seconds from `earlier` to this time (negative if `earlier` is later), saturating.
     pub fn secs_since(self, earlier: UnixTime) -> i64 {
         self.0.saturating_sub(earlier.0)
+    }
+
+    /// The span from `earlier` to this time; zero if `earlier` is not earlier.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scitokens_format::UnixTime;
+    /// let (a, b) = (UnixTime::from_secs(-5), UnixTime::from_secs(10));
+    /// assert_eq!(b.duration_since(a), Duration::from_secs(15));
+    /// assert_eq!(a.duration_since(b), Duration::ZERO);
+    /// assert_eq!(UnixTime::MAX.duration_since(UnixTime::MIN).as_secs(), u64::MAX);
+    /// ```
+    pub fn duration_since(self, earlier: UnixTime) -> Duration {
+        Duration::from_secs(self.0.abs_diff(earlier.0) * u64::from(self.0 > earlier.0))
+    }
+}
+
+impl serde::Serialize for UnixTime {
+    /// As the JSON number of seconds.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_i64(self.0)
+    }
+}
+
+impl From<UnixTime> for serde_json::Value {
+    /// The JSON number of seconds, as JWT claims write times.
+    fn from(time: UnixTime) -> Self {
+        time.0.into()
     }
 }
 

@@ -73,7 +73,7 @@ pub use key::{
     MIN_RSA_BITS,
 };
 pub use loopback::is_loopback_http;
-pub use mint::{sign_parts, TokenBuilder, DEFAULT_LIFETIME_S};
+pub use mint::{sign_parts, TokenBuilder, DEFAULT_LIFETIME};
 pub use profile::{Profile, VER_SCITOKENS_2, WLCG_VER_1_0};
 pub use source::{KeySource, StaticKeys};
 pub use text::{Untrusted, MAX_ECHO_CHARS};

@@ -1,10 +1,12 @@
 //! Minting: a builder that writes a profile's claims and signs (semantics.md §1, §2).
 
+use std::time::Duration;
+
 use serde_json::Value;
 
 use crate::b64;
 use crate::claims::{names, Claims};
-use crate::clock::UnixTime;
+use crate::clock::{whole_seconds, UnixTime};
 use crate::error::{FormatError, Result};
 use crate::header::Header;
 use crate::key::SigningKey;
@@ -12,8 +14,8 @@ use crate::profile::Profile;
 use crate::scope::Scope;
 use crate::text::Untrusted;
 
-/// Token lifetime used when none is given, in seconds.
-pub const DEFAULT_LIFETIME_S: i64 = 600;
+/// Token lifetime used when none is given: ten minutes.
+pub const DEFAULT_LIFETIME: Duration = Duration::from_secs(600);
 
 /// Claims the builder writes itself; [`TokenBuilder::claim`] refuses them.
 const BUILDER_CLAIMS: [&str; 10] = [
@@ -46,7 +48,7 @@ const BUILDER_CLAIMS: [&str; 10] = [
 ///     .unwrap();
 /// let keys = KeySet::new(vec![key.verifying_key().clone()]);
 /// let verified = UnverifiedToken::parse(&token).unwrap().verify(&keys).unwrap();
-/// assert_eq!(verified.claims().exp().require("exp").unwrap(), 1_700_000_600);
+/// assert_eq!(verified.claims().exp().require("exp").unwrap().as_secs(), 1_700_000_600);
 /// assert_eq!(verified.claims().get("ver").unwrap(), "scitoken:2.0");
 /// ```
 #[derive(Debug, Clone)]
@@ -56,7 +58,7 @@ pub struct TokenBuilder {
     subject: Option<String>,
     audiences: Vec<String>,
     scope: Option<String>,
-    lifetime: i64,
+    lifetime: Duration,
     extra: Vec<(String, Value)>,
 }
 
@@ -69,7 +71,7 @@ impl TokenBuilder {
             subject: None,
             audiences: Vec::new(),
             scope: None,
-            lifetime: DEFAULT_LIFETIME_S,
+            lifetime: DEFAULT_LIFETIME,
             extra: Vec::new(),
         }
     }
@@ -92,9 +94,20 @@ impl TokenBuilder {
         self
     }
 
-    /// Sets the lifetime in seconds (default [`DEFAULT_LIFETIME_S`]).
-    pub fn lifetime(mut self, seconds: i64) -> Self {
-        self.lifetime = seconds;
+    /// Sets the lifetime (default [`DEFAULT_LIFETIME`]); whole seconds count, as `exp` is in
+    /// seconds, and a lifetime under one second is refused when the claims are made.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use scitokens_format::{Profile, TokenBuilder};
+    /// let builder = TokenBuilder::new(Profile::SciTokens1, "https://i.example");
+    /// let claims = builder.clone().lifetime(Duration::from_secs(60)).claims(100).unwrap();
+    /// assert_eq!(claims.exp().require("exp").unwrap().as_secs(), 160);
+    /// let err = builder.lifetime(Duration::from_millis(999)).claims(100).unwrap_err();
+    /// assert!(err.to_string().contains("lifetime must be at least one second"));
+    /// ```
+    pub fn lifetime(mut self, lifetime: Duration) -> Self {
+        self.lifetime = lifetime;
         self
     }
 
@@ -106,17 +119,19 @@ impl TokenBuilder {
 
     /// The claims as they would be signed at `now`, after checking what was asked for.
     pub fn claims(&self, now: impl Into<UnixTime>) -> Result<Claims> {
-        let now = now.into().as_secs();
+        let now = now.into();
         let mint = |reason: String| FormatError::Mint { reason };
-        if self.lifetime <= 0 {
+        let lifetime = whole_seconds(self.lifetime);
+        if lifetime < 1 {
             return Err(mint(format!(
-                "lifetime must be positive, not {}",
+                "lifetime must be at least one second, not {:?}",
                 self.lifetime
             )));
         }
         let exp = now
-            .checked_add(self.lifetime)
-            .ok_or_else(|| mint(format!("lifetime {} overflows", self.lifetime)))?;
+            .as_secs()
+            .checked_add(lifetime)
+            .ok_or_else(|| mint(format!("lifetime {lifetime} s overflows")))?;
         if self.issuer.is_empty() {
             return Err(mint("issuer is empty".into()));
         }
@@ -149,8 +164,8 @@ impl TokenBuilder {
         if let Some(scope) = &self.scope {
             claims.insert(names::SCOPE, scope.clone().into());
         }
-        claims.insert(names::IAT, now.into());
-        claims.insert(names::NBF, now.into());
+        claims.insert(names::IAT, now.as_secs().into());
+        claims.insert(names::NBF, now.as_secs().into());
         claims.insert(names::EXP, exp.into());
         claims.insert(names::JTI, uuid::Uuid::new_v4().to_string().into());
         for (name, value) in &self.extra {
@@ -216,8 +231,10 @@ mod tests {
         assert_eq!(b.claims(0).unwrap_err().kind(), "invalid_scope");
         let b = TokenBuilder::new(Profile::SciTokens1, "https://i").claim("exp", 5.into());
         assert!(b.claims(0).unwrap_err().to_string().contains("builder"));
-        let b = TokenBuilder::new(Profile::SciTokens1, "https://i").lifetime(0);
+        let b = TokenBuilder::new(Profile::SciTokens1, "https://i").lifetime(Duration::ZERO);
         assert_eq!(b.claims(0).unwrap_err().kind(), "mint");
+        let b = TokenBuilder::new(Profile::SciTokens1, "https://i").lifetime(Duration::MAX);
+        assert!(b.claims(1).unwrap_err().to_string().contains("overflows"));
     }
 
     #[test]

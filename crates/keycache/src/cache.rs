@@ -5,11 +5,10 @@ use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use lru::LruCache;
-use scitokens_format::{
-    whole_seconds, Clock, FormatError, KeySet, KeySource, SystemClock, Untrusted,
-};
+use scitokens_format::{Clock, FormatError, KeySet, KeySource, SystemClock, UnixTime, Untrusted};
 use serde_json::{Map, Value};
 
 use crate::config::{KeyCacheConfig, MAX_ISSUER_LEN};
@@ -71,8 +70,8 @@ struct Window {
 /// Keys held in memory for one issuer.
 pub(crate) struct Entry {
     pub(crate) keys: Arc<KeySet>,
-    pub(crate) expires: i64,
-    pub(crate) next_update: i64,
+    pub(crate) expires: UnixTime,
+    pub(crate) next_update: UnixTime,
 }
 
 #[derive(Default)]
@@ -86,13 +85,13 @@ pub(crate) struct IssuerState {
 #[derive(Default)]
 struct Status {
     /// When the last fetch failed, and why; cleared by a success.
-    failure: Option<(i64, String)>,
+    failure: Option<(UnixTime, String)>,
     /// No refresh attempt before this time (back-off after a failure).
-    retry_after: i64,
+    retry_after: UnixTime,
     /// A background refresh is running.
     refreshing: bool,
     /// When an unknown `kid` last forced a refresh.
-    last_kid_refresh: Option<i64>,
+    last_kid_refresh: Option<UnixTime>,
 }
 
 /// One issuer's row, as listed by [`KeyCache::list`].
@@ -187,7 +186,7 @@ impl KeyCache {
         let map = scitokens_format::parse_json_object(jwks)
             .map_err(|reason| scitokens_format::FormatError::InvalidKeySet { reason })?;
         let keys = usable(issuer, KeySet::from_map(&map)?)?;
-        let now = self.inner.clock.now().as_secs();
+        let now = self.inner.clock.now();
         let state = self.inner.state(issuer);
         let _fetch = lock(&state.fetch);
         self.inner.save(issuer, map, keys, now, Write::Required)
@@ -248,7 +247,7 @@ impl KeyCache {
     /// error. Through [`KeySource`] the error becomes a [`FormatError`] that keeps its kind
     /// and message and says whether the token or the cache is at fault.
     pub fn keys(&self, issuer: &str, kid: Option<&str>) -> Result<Arc<KeySet>> {
-        let now = self.inner.clock.now().as_secs();
+        let now = self.inner.clock.now();
         let cached = self
             .inner
             .entries
@@ -341,12 +340,12 @@ impl Inner {
     }
 
     /// Counts a fetch for an issuer never seen before against the per-minute budget.
-    fn admit_new_issuer(&self, issuer: &str, state: &IssuerState, now: i64) -> Result<()> {
+    fn admit_new_issuer(&self, issuer: &str, state: &IssuerState, now: UnixTime) -> Result<()> {
         if state.counters.attempted() {
             return Ok(());
         }
         let mut window = lock(&self.new_issuer_fetches);
-        let minute = now.div_euclid(60);
+        let minute = now.as_secs().div_euclid(60);
         if window.minute != minute {
             *window = Window { minute, count: 0 };
         }
@@ -379,11 +378,11 @@ impl Inner {
     }
 
     /// Whether the back-off after a failure has ended.
-    pub(crate) fn may_retry(&self, state: &IssuerState, now: i64) -> bool {
+    pub(crate) fn may_retry(&self, state: &IssuerState, now: UnixTime) -> bool {
         now >= lock(&state.status).retry_after
     }
 
-    pub(crate) fn snapshot(&self) -> Vec<(String, i64)> {
+    pub(crate) fn snapshot(&self) -> Vec<(String, UnixTime)> {
         self.entries
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -398,7 +397,7 @@ impl Inner {
         issuer: &str,
         kid: Option<&str>,
         keys: Arc<KeySet>,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Arc<KeySet>> {
         let Some(kid) = kid else { return Ok(keys) };
         if keys.contains_kid(kid) {
@@ -408,7 +407,7 @@ impl Inner {
         let may_refresh = {
             let mut status = lock(&state.status);
             match status.last_kid_refresh {
-                Some(at) if now - at < whole_seconds(self.config.unknown_kid_refresh) => false,
+                Some(at) if now < at.saturating_add(self.config.unknown_kid_refresh) => false,
                 _ => {
                     status.last_kid_refresh = Some(now);
                     true
@@ -434,7 +433,12 @@ impl Inner {
 
     /// The miss path: memory again (after waiting for a concurrent fetch), the file, the
     /// negative cache, the network.
-    fn load(self: &Arc<Self>, issuer: &str, kid: Option<&str>, now: i64) -> Result<Arc<KeySet>> {
+    fn load(
+        self: &Arc<Self>,
+        issuer: &str,
+        kid: Option<&str>,
+        now: UnixTime,
+    ) -> Result<Arc<KeySet>> {
         let state = self.state(issuer);
         let fetch = lock(&state.fetch);
         let cached = self
@@ -462,14 +466,14 @@ impl Inner {
         // An issuer we would never fetch from is its own error, not a failed fetch.
         self.discovery_allowed(issuer)?;
         if let Some((at, reason)) = lock(&state.status).failure.clone() {
-            let retry_at = at.saturating_add(whole_seconds(self.config.failure_retry));
+            let retry_at = at.saturating_add(self.config.failure_retry);
             if now < retry_at {
                 Counters::bump(&state.counters.negative_hits);
                 return Err(KeyCacheError::FetchFailed {
                     issuer: Untrusted::new(issuer),
-                    ago_s: now - at,
+                    ago: now.duration_since(at),
                     reason,
-                    retry_in_s: retry_at - now,
+                    retry_in: retry_at.duration_since(now),
                 });
             }
         }
@@ -480,9 +484,9 @@ impl Inner {
             Ok(keys) => self.with_kid(issuer, kid, keys, now),
             Err(e) => Err(KeyCacheError::FetchFailed {
                 issuer: Untrusted::new(issuer),
-                ago_s: 0,
+                ago: Duration::ZERO,
                 reason: e.to_string(),
-                retry_in_s: whole_seconds(self.config.failure_retry),
+                retry_in: self.config.failure_retry,
             }),
         }
     }
@@ -497,7 +501,7 @@ impl Inner {
     }
 
     /// Keys from the file if its row decodes and has not expired; installs them in memory.
-    fn load_from_file(&self, issuer: &str, now: i64) -> Option<(Arc<KeySet>, i64)> {
+    fn load_from_file(&self, issuer: &str, now: UnixTime) -> Option<(Arc<KeySet>, UnixTime)> {
         let text = match self.store.get(issuer) {
             Ok(Some(Ok(text))) => text,
             Ok(None) => return None,
@@ -544,7 +548,7 @@ impl Inner {
 
     /// Puts keys in memory. When `max_issuers` issuers already have keys, the one due for a
     /// refresh soonest makes room (it is read back from the file if asked for again).
-    fn install(&self, issuer: &str, keys: Arc<KeySet>, expires: i64, next_update: i64) {
+    fn install(&self, issuer: &str, keys: Arc<KeySet>, expires: UnixTime, next_update: UnixTime) {
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= self.config.max_issuers && !entries.contains_key(issuer) {
             let oldest = entries
@@ -571,7 +575,7 @@ impl Inner {
         self.discovery_allowed(issuer)?;
         let state = self.state(issuer);
         let _fetch = lock(&state.fetch);
-        let now = self.clock.now().as_secs();
+        let now = self.clock.now();
         self.fetch_and_save(issuer, &state, urgency, now)
     }
 
@@ -582,7 +586,7 @@ impl Inner {
         issuer: &str,
         state: &IssuerState,
         urgency: Urgency,
-        now: i64,
+        now: UnixTime,
     ) -> Result<Arc<KeySet>> {
         let result = self
             .discovery
@@ -602,7 +606,7 @@ impl Inner {
                 Counters::bump(&state.counters.fetch_failed);
                 let mut status = lock(&state.status);
                 status.failure = Some((now, e.to_string()));
-                status.retry_after = now.saturating_add(whole_seconds(self.config.failure_retry));
+                status.retry_after = now.saturating_add(self.config.failure_retry);
                 Err(e)
             }
         }
@@ -615,13 +619,13 @@ impl Inner {
         issuer: &str,
         jwks: Map<String, Value>,
         keys: KeySet,
-        now: i64,
+        now: UnixTime,
         write: Write,
     ) -> Result<Arc<KeySet>> {
         let row = CachedRow {
             jwks,
-            expires: now.saturating_add(whole_seconds(self.config.expiration_interval)),
-            next_update: now.saturating_add(whole_seconds(self.config.update_interval)),
+            expires: now.saturating_add(self.config.expiration_interval),
+            next_update: now.saturating_add(self.config.update_interval),
         };
         if let Err(e) = self.store.put(issuer, &row.encode()) {
             if write == Write::Required {
@@ -637,12 +641,17 @@ impl Inner {
         let state = self.state(issuer);
         let mut status = lock(&state.status);
         status.failure = None;
-        status.retry_after = 0;
+        status.retry_after = UnixTime::MIN;
         Ok(keys)
     }
 
     /// Starts a background refresh unless one is running or the back-off has not ended.
-    fn refresh_in_background(this: &Arc<Self>, issuer: &str, state: &Arc<IssuerState>, now: i64) {
+    fn refresh_in_background(
+        this: &Arc<Self>,
+        issuer: &str,
+        state: &Arc<IssuerState>,
+        now: UnixTime,
+    ) {
         if this.config.offline {
             return;
         }

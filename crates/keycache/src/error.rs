@@ -1,6 +1,7 @@
 //! The key cache's error type.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use scitokens_format::{Fault, FormatError, Untrusted};
 use thiserror::Error;
@@ -51,16 +52,20 @@ pub enum KeyCacheError {
     },
     /// The last fetch for an issuer with no usable cached keys failed; it is not retried
     /// before the back-off ends (negative cache).
-    #[error("key fetch for {issuer} failed {ago_s} s ago: {reason}; next try in {retry_in_s} s (negative cache)")]
+    #[error(
+        "key fetch for {issuer} failed {} s ago: {reason}; next try in {} s (negative cache)",
+        .ago.as_secs(),
+        .retry_in.as_secs()
+    )]
     FetchFailed {
         /// The issuer.
         issuer: Untrusted,
-        /// Seconds since the failure.
-        ago_s: i64,
+        /// Time since the failure.
+        ago: Duration,
         /// Why it failed.
         reason: String,
-        /// Seconds until the next attempt.
-        retry_in_s: i64,
+        /// Time until the next attempt.
+        retry_in: Duration,
     },
     /// Too many issuers never seen before asked for keys this minute; nothing was fetched.
     #[error("key fetch for {issuer} refused: over {per_minute} fetches per minute for new issuers; retry later")]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use scitokens_format::{whole_seconds, Untrusted};
+use scitokens_format::Untrusted;
 
 use crate::cache::{Inner, KeyCache};
 use crate::discovery::Urgency;
@@ -50,8 +50,9 @@ impl KeyCache {
 }
 
 fn refresh_due(inner: &Inner, stopping: &AtomicBool) {
-    let now = inner.clock.now().as_secs();
-    let threshold_s = whole_seconds(
+    let now = inner.clock.now();
+    // Rounded up to whole seconds, as times are.
+    let horizon = now.saturating_add(
         inner
             .config
             .refresh_threshold
@@ -61,7 +62,7 @@ fn refresh_due(inner: &Inner, stopping: &AtomicBool) {
         if stopping.load(Ordering::Relaxed) {
             return;
         }
-        if next_update.saturating_sub(now) > threshold_s {
+        if next_update > horizon {
             continue;
         }
         let state = inner.state(&issuer);

@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use scitokens_format::UnixTime;
+
 use crate::error::KeyCacheError;
 
 fn unusable(reason: impl Into<String>) -> KeyCacheError {
@@ -17,9 +19,9 @@ pub struct CachedRow {
     /// The issuer's JWK set document, as fetched.
     pub jwks: Map<String, Value>,
     /// Unix time after which the keys must not be used.
-    pub expires: i64,
+    pub expires: UnixTime,
     /// Unix time after which the keys should be refreshed.
-    pub next_update: i64,
+    pub next_update: UnixTime,
 }
 
 impl CachedRow {
@@ -29,7 +31,7 @@ impl CachedRow {
     /// ```
     /// use scitokens_keycache::CachedRow;
     /// let row = CachedRow::decode(r#"{"expires":20,"jwks":{"keys":[]},"next_update":10}"#).unwrap();
-    /// assert_eq!((row.expires, row.next_update), (20, 10));
+    /// assert_eq!((row.expires.as_secs(), row.next_update.as_secs()), (20, 10));
     /// let err = CachedRow::decode(r#"{"expires":"soon","jwks":{"keys":[]}}"#).unwrap_err();
     /// assert_eq!(err.to_string(), "unusable key cache row: \"expires\" is not an integer");
     /// assert_eq!(CachedRow::decode(&row.encode()).unwrap(), row);
@@ -59,8 +61,8 @@ impl CachedRow {
         };
         Ok(CachedRow {
             jwks,
-            expires,
-            next_update,
+            expires: UnixTime::from_secs(expires),
+            next_update: UnixTime::from_secs(next_update),
         })
     }
 
@@ -98,6 +100,6 @@ mod tests {
     #[test]
     fn row_without_next_update_is_due_now() {
         let row = CachedRow::decode(r#"{"jwks":{"keys":[]},"expires":1000}"#).unwrap();
-        assert!(row.next_update <= 0);
+        assert!(row.next_update <= UnixTime::from_secs(0));
     }
 }

@@ -62,7 +62,7 @@ fn rows_written_by_scitokens_cpp_are_read_here() {
 
     let cache = cache_at(&dir.0);
     let row = cache.get(ISSUER).unwrap().unwrap().unwrap();
-    assert!(row.next_update > SystemClock.now().as_secs());
+    assert!(row.next_update > SystemClock.now());
     let keys = cache.keys(ISSUER, Some("cpp-kid")).unwrap();
 
     let signer = SigningKey::from_pem(&read_testdata("keys/es256-private.pem"))

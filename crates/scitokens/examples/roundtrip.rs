@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .scope("storage.read:/data storage.create:/data/out")
         .audience("https://storage.example")
         .subject("alice")
-        .lifetime(600)
+        .lifetime(std::time::Duration::from_secs(600))
         .sign(&key, SystemClock.now())?;
     println!(
         "token       {}...{} ({} bytes)",

@@ -1,6 +1,8 @@
 //! The validator's error type.
 
-use scitokens_format::{Fault, FormatError, Profile, Untrusted};
+use std::time::Duration;
+
+use scitokens_format::{Fault, FormatError, Profile, UnixTime, Untrusted};
 use thiserror::Error;
 
 /// Result alias for this crate.
@@ -17,26 +19,29 @@ pub enum ValidationError {
         iss: Untrusted,
     },
     /// `exp` has passed.
-    #[error("token expired: exp {exp} is before now {now} (leeway {leeway} s)")]
+    #[error("token expired: exp {exp} is before now {now} (leeway {} s)", .leeway.as_secs())]
     Expired {
         /// The token's `exp`.
-        exp: i64,
+        exp: UnixTime,
         /// The validation time.
-        now: i64,
+        now: UnixTime,
         /// The configured expiry leeway.
-        leeway: i64,
+        leeway: Duration,
     },
     /// `nbf` or `iat` is further in the future than the allowed skew.
-    #[error("token not valid yet: {claim} {value} is after now {now} (future skew {skew} s)")]
+    #[error(
+        "token not valid yet: {claim} {value} is after now {now} (future skew {} s)",
+        .skew.as_secs()
+    )]
     NotYetValid {
         /// `nbf` or `iat`.
         claim: &'static str,
         /// Its value.
-        value: i64,
+        value: UnixTime,
         /// The validation time.
-        now: i64,
+        now: UnixTime,
         /// The configured future skew.
-        skew: i64,
+        skew: Duration,
     },
     /// No audience of the token is one of ours, and it carries no wildcard of its profile.
     #[error("token audience {found} is not for this service (expected one of {expected})")]
@@ -83,8 +88,14 @@ impl ValidationError {
     /// A stable, short name for the error.
     ///
     /// ```
+    /// use std::time::Duration;
+    /// use scitokens_format::UnixTime;
     /// use scitokens_validate::ValidationError;
-    /// let err = ValidationError::Expired { exp: 1_700_000_000, now: 1_700_000_100, leeway: 0 };
+    /// let err = ValidationError::Expired {
+    ///     exp: UnixTime::from_secs(1_700_000_000),
+    ///     now: UnixTime::from_secs(1_700_000_100),
+    ///     leeway: Duration::ZERO,
+    /// };
     /// assert_eq!(err.kind(), "expired");
     /// assert_eq!(
     ///     err.to_string(),

@@ -5,7 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use scitokens_format::{
-    is_loopback_http, names, whole_seconds, Audience, Claims, Header, Profile, UnixTime, Untrusted,
+    is_loopback_http, names, Audience, Claims, Header, Profile, UnixTime, Untrusted,
 };
 
 use crate::check::{ClaimCheck, ClaimRules};
@@ -83,8 +83,8 @@ pub struct Validator {
     issuers: Vec<String>,
     audiences: Vec<String>,
     profiles: Vec<Profile>,
-    exp_leeway_s: i64,
-    future_skew_s: i64,
+    exp_leeway: Duration,
+    future_skew: Duration,
     rules: ClaimRules,
     any_issuer: bool,
     skip_audience: bool,
@@ -97,8 +97,8 @@ impl fmt::Debug for Validator {
             .field("issuers", &self.issuers)
             .field("audiences", &self.audiences)
             .field("profiles", &self.profiles)
-            .field("exp_leeway_s", &self.exp_leeway_s)
-            .field("future_skew_s", &self.future_skew_s)
+            .field("exp_leeway", &self.exp_leeway)
+            .field("future_skew", &self.future_skew)
             .field("rules", &self.rules)
             .field("any_issuer", &self.any_issuer)
             .field("skip_audience", &self.skip_audience)
@@ -200,14 +200,14 @@ impl ValidatorBuilder {
         if profiles.is_empty() {
             return Err(config("no profile is accepted".into()));
         }
-        let exp_leeway_s = whole_seconds(self.exp_leeway.unwrap_or(DEFAULT_EXP_LEEWAY));
-        let future_skew_s = whole_seconds(self.future_skew.unwrap_or(DEFAULT_FUTURE_SKEW));
+        let exp_leeway = self.exp_leeway.unwrap_or(DEFAULT_EXP_LEEWAY);
+        let future_skew = self.future_skew.unwrap_or(DEFAULT_FUTURE_SKEW);
         Ok(Validator {
             issuers: self.issuers,
             audiences: self.audiences,
             profiles,
-            exp_leeway_s,
-            future_skew_s,
+            exp_leeway,
+            future_skew,
             rules: self.rules,
             any_issuer: self.any_issuer,
             skip_audience: self.skip_audience,
@@ -299,7 +299,7 @@ impl Validator {
         claims: &Claims,
         now: impl Into<UnixTime>,
     ) -> Result<Profile> {
-        let now = now.into().as_secs();
+        let now = now.into();
         self.check_issuer(claims)?;
         let profile = Profile::detect(header, claims)?;
         if !self.profiles.contains(&profile) {
@@ -353,16 +353,16 @@ impl Validator {
         Ok(profile)
     }
 
-    fn check_times(&self, profile: Profile, claims: &Claims, now: i64) -> Result<()> {
+    fn check_times(&self, profile: Profile, claims: &Claims, now: UnixTime) -> Result<()> {
         let exp = claims.exp().require(names::EXP)?;
-        if now >= exp.saturating_add(self.exp_leeway_s) {
+        if now >= exp.saturating_add(self.exp_leeway) {
             return Err(ValidationError::Expired {
                 exp,
                 now,
-                leeway: self.exp_leeway_s,
+                leeway: self.exp_leeway,
             });
         }
-        let limit = now.saturating_add(self.future_skew_s);
+        let limit = now.saturating_add(self.future_skew);
         if let Some(nbf) = claims.nbf().optional(names::NBF)? {
             if nbf > limit {
                 return Err(self.not_yet(names::NBF, nbf, now));
@@ -380,12 +380,12 @@ impl Validator {
         Ok(())
     }
 
-    fn not_yet(&self, claim: &'static str, value: i64, now: i64) -> ValidationError {
+    fn not_yet(&self, claim: &'static str, value: UnixTime, now: UnixTime) -> ValidationError {
         ValidationError::NotYetValid {
             claim,
             value,
             now,
-            skew: self.future_skew_s,
+            skew: self.future_skew,
         }
     }
 

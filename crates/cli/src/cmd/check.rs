@@ -156,7 +156,7 @@ fn summary(
     pinned: bool,
 ) -> Result<()> {
     let claims = token.claims();
-    let now = enforcer.now().as_secs();
+    let now = enforcer.now();
     let iss = claims
         .iss()
         .optional(names::ISS)

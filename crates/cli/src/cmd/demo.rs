@@ -6,6 +6,7 @@
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::{
@@ -83,12 +84,12 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     out.line(format!("   key      ES256, kid {}", key.kid()))?;
 
     // 2. Mint.
-    let now = SystemClock.now().as_secs();
+    let now = SystemClock.now();
     let token = TokenBuilder::new(Profile::SciTokens2, &url)
         .scope(SCOPE)
         .audience(AUDIENCE)
         .subject("demo-user")
-        .lifetime(600)
+        .lifetime(Duration::from_secs(600))
         .sign(&key, now)
         .map_err(demo_error)?;
     step(

@@ -13,7 +13,7 @@ pub(crate) fn inspect(args: &InspectArgs, out: &mut Printer) -> Result<()> {
     let token = input::token(args.token.as_deref())?;
     let token = UnverifiedToken::parse(&token)
         .map_err(|e| CliError::InvalidToken(EnforceError::Format(e)))?;
-    let now = SystemClock.now().as_secs();
+    let now = SystemClock.now();
     let header = token.header().to_map();
     let claims = token.claims();
     let profile = Profile::detect(token.header(), claims);

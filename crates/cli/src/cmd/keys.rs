@@ -1,6 +1,6 @@
 //! `scitoken keys`: administer the key cache.
 
-use scitokens_format::{Clock, KeySet, SystemClock};
+use scitokens_format::{Clock, KeySet, SystemClock, UnixTime};
 use scitokens_keycache::{CachedRow, KeyCache, KeyCacheError};
 use serde_json::{json, Value};
 
@@ -17,7 +17,7 @@ fn open(opts: &CacheOpts) -> Result<KeyCache> {
 }
 
 pub(crate) fn keys(command: &KeysCommand, out: &mut Printer) -> Result<u8> {
-    let now = SystemClock.now().as_secs();
+    let now = SystemClock.now();
     match command {
         KeysCommand::List(opts) => {
             let cache = open(opts)?;
@@ -156,7 +156,7 @@ fn keyset_kids(keys: &KeySet) -> Vec<Option<&str>> {
     keys.keys().iter().map(|k| k.kid()).collect()
 }
 
-fn row_json(issuer: &str, row: &Result<CachedRow, KeyCacheError>, now: i64) -> Value {
+fn row_json(issuer: &str, row: &Result<CachedRow, KeyCacheError>, now: UnixTime) -> Value {
     match row {
         Ok(row) => json!({
             "issuer": issuer,

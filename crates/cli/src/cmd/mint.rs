@@ -1,5 +1,7 @@
 //! `scitoken mint`: sign a token.
 
+use std::time::Duration;
+
 use scitokens_format::{Clock, Profile, SigningKey, SystemClock, TokenBuilder};
 use serde_json::{json, Value};
 
@@ -26,7 +28,8 @@ pub(crate) fn mint(args: &MintArgs, out: &mut Printer) -> Result<()> {
         Some(kid) => key.with_kid(kid.clone()),
         None => key,
     };
-    let mut builder = TokenBuilder::new(args.profile.into(), &args.issuer).lifetime(args.lifetime);
+    let mut builder = TokenBuilder::new(args.profile.into(), &args.issuer)
+        .lifetime(Duration::from_secs(args.lifetime));
     if let Some(scope) = &args.scope {
         builder = builder.scope(scope);
     }
