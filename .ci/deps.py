@@ -70,7 +70,14 @@ for package in metadata["packages"]:
 
 tree = cargo("tree", "--duplicates", "--workspace", "--target", "all", "-e", "normal,build,dev",
              "--depth", "0", "--prefix", "none", "--locked")
-duplicated = {line.split()[0] for line in tree.splitlines() if line.strip()}
+# `cargo tree --duplicates` also lists one version twice when host and target builds use it
+# with different features (libc for build scripts); only distinct versions count.
+versions = {}
+for line in tree.splitlines():
+    if line.strip():
+        name, version = line.split()[:2]
+        versions.setdefault(name, set()).add(version)
+duplicated = {name for name, seen in versions.items() if len(seen) > 1}
 listed = set(policy.get("duplicates", {}))
 for name in sorted(duplicated - listed):
     problems.append(f"{name}: present in several versions and not listed in .ci/dependency-policy.toml")

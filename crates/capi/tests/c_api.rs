@@ -21,6 +21,47 @@ fn the_whole_api_from_c() {
     assert!(stdout.contains(" checks, 0 failures"), "{stdout}");
 }
 
+/// The library carries its crypto (aws-lc, with prefixed symbols) and needs no system
+/// OpenSSL: a host that loads its own (XRootD, see tests/xrootd.rs) gets no second copy and
+/// no symbol clash.
+#[test]
+fn needs_no_system_openssl() {
+    let lib = our_lib();
+    let ldd = std::process::Command::new("ldd")
+        .arg(&lib)
+        .output()
+        .unwrap();
+    assert!(ldd.status.success(), "ldd {}", lib.display());
+    let needed = String::from_utf8_lossy(&ldd.stdout);
+    assert!(
+        needed.contains("libc.so"),
+        "ldd output looks wrong:\n{needed}"
+    );
+    for openssl in ["libssl", "libcrypto"] {
+        assert!(
+            !needed.contains(openssl),
+            "libSciTokens.so loads {openssl}:\n{needed}"
+        );
+    }
+    let nm = std::process::Command::new("nm")
+        .args(["-D", "--defined-only"])
+        .arg(&lib)
+        .output()
+        .unwrap();
+    let exported = String::from_utf8_lossy(&nm.stdout);
+    for symbol in [
+        "EVP_DigestVerify",
+        "ECDSA_do_verify",
+        "SSL_new",
+        "RSA_verify",
+    ] {
+        let clash = exported
+            .lines()
+            .any(|line| line.split_whitespace().last() == Some(symbol));
+        assert!(!clash, "libSciTokens.so exports OpenSSL's {symbol}");
+    }
+}
+
 #[test]
 fn no_leak_and_no_invalid_access_under_valgrind() {
     if std::process::Command::new("valgrind")

@@ -1,7 +1,7 @@
 //! The byte-level helpers every crate of the workspace shares: percent-decoding and SHA-256.
 //! One of each, so a fix lands everywhere.
 
-use openssl::sha;
+use aws_lc_rs::digest;
 
 /// What a `+` means in percent-encoded text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,11 +55,7 @@ fn hex(digit: u8) -> Option<u8> {
         .and_then(|d| u8::try_from(d).ok())
 }
 
-/// SHA-256 of `parts`, hashed one after the other.
-///
-/// Through `SHA256_Init`/`Update`/`Final`: OpenSSL 3's one-shot `SHA256()` goes through
-/// `EVP_Q_digest`, which fetches the algorithm from the provider (a lock and a free) on every
-/// call: 0.51 µs against 0.27 µs for a 480-byte signing input, measured here.
+/// SHA-256 of `parts`, hashed one after the other (aws-lc's implementation).
 ///
 /// ```
 /// use scitokens_format::sha256;
@@ -83,13 +79,13 @@ pub fn sha256(parts: &[&[u8]]) -> [u8; 32] {
 /// h.update(b"c");
 /// assert_eq!(h.finish(), sha256(&[b"abc"]));
 /// ```
-pub struct Sha256(sha::Sha256);
+pub struct Sha256(digest::Context);
 
 impl Sha256 {
     /// An empty hash.
     #[allow(clippy::new_without_default)] // a hash state, not a value with a natural default
     pub fn new() -> Self {
-        Sha256(sha::Sha256::new())
+        Sha256(digest::Context::new(&digest::SHA256))
     }
 
     /// Adds `bytes`.
@@ -99,7 +95,9 @@ impl Sha256 {
 
     /// The digest.
     pub fn finish(self) -> [u8; 32] {
-        self.0.finish()
+        let mut out = [0; 32];
+        out.copy_from_slice(self.0.finish().as_ref());
+        out
     }
 }
 

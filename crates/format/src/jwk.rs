@@ -1,26 +1,23 @@
 //! JWK and JWK sets (RFC 7517, RFC 7518 §6): parse strictly, emit canonically.
 //!
 //! EC keys are P-256 with 32-byte coordinates (no shortened or padded forms) that lie on the
-//! curve; RSA keys have a modulus of 2048 to 16384 bits. A JWK whose `alg` or `use` does not fit
+//! curve; RSA keys have a modulus of 2048 to 8192 bits. A JWK whose `alg` or `use` does not fit
 //! is refused, and so is one carrying private members. In a set, a key that cannot be used is
 //! skipped with a note and the others stay usable.
 
 use std::collections::HashMap;
 
-use openssl::bn::BigNum;
-use openssl::ec::EcKey;
-use openssl::pkey::{Id, PKey};
-use openssl::rsa::Rsa;
 use serde_json::{Map, Value};
 
 use crate::b64;
 use crate::error::{FormatError, Result};
 use crate::json;
-use crate::key::{p256_group, Algorithm, VerifyingKey};
+use crate::key::{Algorithm, VerifyingKey};
+use crate::public::PublicMaterial;
 use crate::text::Untrusted;
 
 /// Largest public exponent accepted, in bits: bounds verification cost.
-const MAX_RSA_EXPONENT_BITS: i32 = 64;
+const MAX_RSA_EXPONENT_BITS: usize = 64;
 /// JWK members that only a private key has.
 const PRIVATE_MEMBERS: [&str; 6] = ["d", "p", "q", "dp", "dq", "qi"];
 
@@ -60,7 +57,7 @@ impl VerifyingKey {
             }
         }
         let kty = string_member(jwk, "kty")?;
-        let pkey = match kty {
+        let material = match kty {
             "EC" => ec_from_jwk(jwk)?,
             "RSA" => rsa_from_jwk(jwk)?,
             other => {
@@ -70,7 +67,7 @@ impl VerifyingKey {
                 )))
             }
         };
-        let key = VerifyingKey::from_pkey(pkey, kid)?;
+        let key = VerifyingKey::from_material(material, kid)?;
         if let Some(alg) = jwk.get("alg") {
             if alg != key.alg().as_str() {
                 return Err(FormatError::key(format!(
@@ -86,34 +83,18 @@ impl VerifyingKey {
     /// The key as a JWK object: `kty`, `crv`/`x`/`y` or `n`/`e`, `alg`, `use`, and `kid` if set.
     pub fn to_jwk(&self) -> Result<Map<String, Value>> {
         let mut jwk = Map::new();
-        let pkey = self.pkey();
-        match pkey.id() {
-            Id::EC => {
-                let ec = pkey.ec_key().map_err(FormatError::crypto)?;
-                let mut ctx = openssl::bn::BigNumContext::new().map_err(FormatError::crypto)?;
-                let (mut x, mut y) = (
-                    BigNum::new().map_err(FormatError::crypto)?,
-                    BigNum::new().map_err(FormatError::crypto)?,
-                );
-                ec.public_key()
-                    .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)
-                    .map_err(FormatError::crypto)?;
+        match self.material() {
+            PublicMaterial::Ec(point) => {
+                let (x, y) = point[1..].split_at(32);
                 jwk.insert("kty".into(), "EC".into());
                 jwk.insert("crv".into(), "P-256".into());
-                jwk.insert(
-                    "x".into(),
-                    b64::encode(&x.to_vec_padded(32).map_err(FormatError::crypto)?).into(),
-                );
-                jwk.insert(
-                    "y".into(),
-                    b64::encode(&y.to_vec_padded(32).map_err(FormatError::crypto)?).into(),
-                );
+                jwk.insert("x".into(), b64::encode(x).into());
+                jwk.insert("y".into(), b64::encode(y).into());
             }
-            _ => {
-                let rsa = pkey.rsa().map_err(FormatError::crypto)?;
+            PublicMaterial::Rsa { n, e } => {
                 jwk.insert("kty".into(), "RSA".into());
-                jwk.insert("n".into(), b64::encode(&rsa.n().to_vec()).into());
-                jwk.insert("e".into(), b64::encode(&rsa.e().to_vec()).into());
+                jwk.insert("n".into(), b64::encode(n).into());
+                jwk.insert("e".into(), b64::encode(e).into());
             }
         }
         jwk.insert("alg".into(), self.alg().as_str().into());
@@ -154,7 +135,7 @@ fn bytes_member(jwk: &Map<String, Value>, name: &'static str) -> Result<Vec<u8>>
         })
 }
 
-fn ec_from_jwk(jwk: &Map<String, Value>) -> Result<PKey<openssl::pkey::Public>> {
+fn ec_from_jwk(jwk: &Map<String, Value>) -> Result<PublicMaterial> {
     // scitokens-cpp writes EC keys without `crv` into its key cache (seen with 0.7.3); when
     // `alg` is ES256 the curve is fixed by it, so a missing `crv` is accepted then and only then.
     let crv = match jwk.get("crv") {
@@ -176,16 +157,11 @@ fn ec_from_jwk(jwk: &Map<String, Value>) -> Result<PKey<openssl::pkey::Public>> 
             y.len()
         )));
     }
-    let group = p256_group()?;
-    let x = BigNum::from_slice(&x).map_err(FormatError::crypto)?;
-    let y = BigNum::from_slice(&y).map_err(FormatError::crypto)?;
-    // OpenSSL checks that the point is on the curve and not the point at infinity.
-    let ec = EcKey::from_public_key_affine_coordinates(&group, &x, &y)
-        .map_err(|_| FormatError::key("EC point is not on P-256"))?;
-    PKey::from_ec_key(ec).map_err(FormatError::crypto)
+    // aws-lc checks that the point is on the curve (the point at infinity has no affine form).
+    PublicMaterial::ec_point(&[&[0x04][..], &x, &y].concat())
 }
 
-fn rsa_from_jwk(jwk: &Map<String, Value>) -> Result<PKey<openssl::pkey::Public>> {
+fn rsa_from_jwk(jwk: &Map<String, Value>) -> Result<PublicMaterial> {
     let n = bytes_member(jwk, "n")?;
     let e = bytes_member(jwk, "e")?;
     if n.first() == Some(&0) || e.first() == Some(&0) {
@@ -193,15 +169,14 @@ fn rsa_from_jwk(jwk: &Map<String, Value>) -> Result<PKey<openssl::pkey::Public>>
             "RSA n and e must not have leading zero bytes",
         ));
     }
-    let n = BigNum::from_slice(&n).map_err(FormatError::crypto)?;
-    let e = BigNum::from_slice(&e).map_err(FormatError::crypto)?;
-    if e.num_bits() > MAX_RSA_EXPONENT_BITS || e.num_bits() < 2 || !e.is_bit_set(0) {
+    let odd = e.last().is_some_and(|b| b & 1 == 1);
+    let at_least_3 = e.len() > 1 || e.first().is_some_and(|&b| b >= 3);
+    if e.len() * 8 > MAX_RSA_EXPONENT_BITS || !odd || !at_least_3 {
         return Err(FormatError::key(
             "RSA public exponent must be odd, at least 3 and at most 64 bits",
         ));
     }
-    let rsa = Rsa::from_public_components(n, e).map_err(FormatError::crypto)?;
-    PKey::from_rsa(rsa).map_err(FormatError::crypto)
+    PublicMaterial::rsa(&n, &e)
 }
 
 /// A key of a set that could not be used, and why.

@@ -7,20 +7,26 @@ use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use josekit::jws::{JwsSigner, ES256, RS256};
-use openssl::ec::{EcGroup, EcKey};
-use openssl::nid::Nid;
-use openssl::pkey::{Id, PKey, Private, Public};
-use openssl::rsa::Rsa;
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der};
+use aws_lc_rs::error::KeyRejected;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, RsaKeyPair, ECDSA_P256K1_SHA256_FIXED_SIGNING,
+    ECDSA_P256_SHA256_FIXED_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+    ECDSA_P521_SHA512_FIXED_SIGNING, RSA_PKCS1_SHA256,
+};
 
 use crate::error::{FormatError, Result};
+use crate::public::PublicMaterial;
 use crate::text::Untrusted;
 use crate::verifier::Verifier;
 
 /// Smallest RSA modulus accepted, in bits (semantics.md §1).
 pub const MIN_RSA_BITS: u32 = 2048;
-/// Largest RSA modulus accepted, in bits: bounds the cost of one verification.
-pub const MAX_RSA_BITS: u32 = 16384;
+/// Largest RSA modulus accepted, in bits: bounds the cost of one verification (and is the
+/// largest aws-lc verifies with `RSA_PKCS1_2048_8192_SHA256`).
+pub const MAX_RSA_BITS: u32 = 8192;
 /// RSA modulus size used when none is asked for.
 pub const DEFAULT_RSA_BITS: u32 = 2048;
 /// Length of an ES256 signature: `r || s`, 32 bytes each.
@@ -78,31 +84,27 @@ impl FromStr for Algorithm {
 /// A public key bound to one algorithm, parsed once and ready to verify.
 #[derive(Clone)]
 pub struct VerifyingKey {
-    alg: Algorithm,
     kid: Option<String>,
-    pkey: PKey<Public>,
+    material: Arc<PublicMaterial>,
     verifier: Verifier,
 }
 
 impl fmt::Debug for VerifyingKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifyingKey")
-            .field("alg", &self.alg)
+            .field("alg", &self.alg())
             .field("kid", &self.kid)
             .finish_non_exhaustive()
     }
 }
 
 impl VerifyingKey {
-    /// Wraps an OpenSSL public key after checking that it fits ES256 (P-256) or RS256
-    /// (2048 to 16384 bits). The algorithm follows from the key.
-    pub(crate) fn from_pkey(pkey: PKey<Public>, kid: Option<String>) -> Result<Self> {
-        let alg = algorithm_for(&pkey)?;
-        let verifier = Verifier::new(&pkey)?;
+    /// Wraps checked key material (it fits ES256 or RS256; the algorithm follows from it).
+    pub(crate) fn from_material(material: PublicMaterial, kid: Option<String>) -> Result<Self> {
+        let verifier = Verifier::new(&material)?;
         Ok(VerifyingKey {
-            alg,
             kid,
-            pkey,
+            material: Arc::new(material),
             verifier,
         })
     }
@@ -110,20 +112,28 @@ impl VerifyingKey {
     /// Reads a public key from PEM: SubjectPublicKeyInfo (`PUBLIC KEY`) or PKCS#1
     /// (`RSA PUBLIC KEY`). The key has no `kid` until [`with_kid`](Self::with_kid) or
     /// [`with_default_kid`](Self::with_default_kid).
+    ///
+    /// ```
+    /// use scitokens_format::{Algorithm, VerifyingKey};
+    /// let pem = include_bytes!("../../../testdata/keys/es256-public.pem");
+    /// let key = VerifyingKey::from_pem(pem).unwrap();
+    /// assert_eq!((key.alg(), key.bits()), (Algorithm::Es256, 256));
+    /// assert_eq!(key.to_spki_pem().unwrap().as_bytes(), pem);
+    /// ```
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
-        let pkey = PKey::public_key_from_pem(pem)
-            .or_else(|_| Rsa::public_key_from_pem_pkcs1(pem).and_then(PKey::from_rsa))
-            .map_err(|_| {
-                FormatError::key("not a PEM public key (SubjectPublicKeyInfo or PKCS#1)")
-            })?;
-        Self::from_pkey(pkey, None)
+        let refused = || FormatError::key("not a PEM public key (SubjectPublicKeyInfo or PKCS#1)");
+        let block = pem::parse(pem).map_err(|_| refused())?;
+        match block.tag() {
+            "PUBLIC KEY" | "RSA PUBLIC KEY" => {
+                Self::from_material(PublicMaterial::from_der(block.contents())?, None)
+            }
+            _ => Err(refused()),
+        }
     }
 
     /// Reads a public key from DER SubjectPublicKeyInfo.
     pub fn from_spki_der(der: &[u8]) -> Result<Self> {
-        let pkey = PKey::public_key_from_der(der)
-            .map_err(|_| FormatError::key("not a DER SubjectPublicKeyInfo"))?;
-        Self::from_pkey(pkey, None)
+        Self::from_material(PublicMaterial::from_der(der)?, None)
     }
 
     /// Sets the key identifier.
@@ -146,7 +156,7 @@ impl VerifyingKey {
 
     /// The algorithm this key verifies.
     pub fn alg(&self) -> Algorithm {
-        self.alg
+        self.material.alg()
     }
 
     /// The key identifier, if any.
@@ -156,23 +166,22 @@ impl VerifyingKey {
 
     /// The RSA modulus size or the EC field size, in bits.
     pub fn bits(&self) -> u32 {
-        self.pkey.bits()
+        self.material.bits()
     }
 
-    /// The underlying OpenSSL key, for emitting it in other forms.
-    pub(crate) fn pkey(&self) -> &PKey<Public> {
-        &self.pkey
+    /// The key material, for emitting it in other forms.
+    pub(crate) fn material(&self) -> &PublicMaterial {
+        &self.material
     }
 
     /// The key as DER SubjectPublicKeyInfo.
     pub fn to_spki_der(&self) -> Result<Vec<u8>> {
-        self.pkey.public_key_to_der().map_err(FormatError::crypto)
+        self.material.to_spki_der()
     }
 
     /// The key as PEM SubjectPublicKeyInfo (`-----BEGIN PUBLIC KEY-----`).
     pub fn to_spki_pem(&self) -> Result<String> {
-        let pem = self.pkey.public_key_to_pem().map_err(FormatError::crypto)?;
-        String::from_utf8(pem).map_err(FormatError::crypto)
+        Ok(pem_text("PUBLIC KEY", self.to_spki_der()?))
     }
 
     /// The default `kid`: the first 4 bytes, in hex, of SHA-256 over the DER
@@ -187,17 +196,14 @@ impl VerifyingKey {
     /// Refuses a key of another algorithm (no key confusion), a signature of the wrong length
     /// (a DER-encoded ES256 signature among them), and a signature that does not verify.
     pub fn verify(&self, alg: Algorithm, message: &[u8], signature: &[u8]) -> Result<()> {
-        if alg != self.alg {
+        if alg != self.alg() {
             return Err(FormatError::KeyAlgMismatch {
                 kid: self.kid_for_messages(),
-                key: self.alg,
+                key: self.alg(),
                 token: alg,
             });
         }
-        let expected = match alg {
-            Algorithm::Es256 => ES256_SIGNATURE_LEN,
-            Algorithm::Rs256 => self.pkey.size(),
-        };
+        let expected = self.material.signature_len();
         if signature.len() != expected {
             return Err(FormatError::SignatureLength {
                 alg,
@@ -219,12 +225,17 @@ impl VerifyingKey {
     }
 }
 
+/// The private half, as aws-lc holds it.
+enum Signer {
+    Es256(EcdsaKeyPair),
+    Rs256(RsaKeyPair),
+}
+
 /// A private key bound to one algorithm, with its `kid`, ready to sign.
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
-    pkey: PKey<Private>,
-    signer: Arc<dyn JwsSigner>,
+    signer: Arc<Signer>,
     public: VerifyingKey,
 }
 
@@ -232,7 +243,7 @@ impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Never print private material.
         f.debug_struct("SigningKey")
-            .field("alg", &self.public.alg)
+            .field("alg", &self.public.alg())
             .field("kid", &self.kid)
             .finish_non_exhaustive()
     }
@@ -250,9 +261,9 @@ impl SigningKey {
     pub fn generate(alg: Algorithm) -> Result<Self> {
         match alg {
             Algorithm::Es256 => {
-                let group = p256_group()?;
-                let ec = EcKey::generate(&group).map_err(FormatError::crypto)?;
-                Self::from_pkey(PKey::from_ec_key(ec).map_err(FormatError::crypto)?, None)
+                let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
+                    .map_err(FormatError::crypto)?;
+                Self::from_signer(Signer::Es256(pair))
             }
             Algorithm::Rs256 => Self::generate_rsa(DEFAULT_RSA_BITS),
         }
@@ -260,45 +271,88 @@ impl SigningKey {
 
     /// Generates an RSA key for RS256 of 2048, 3072 or 4096 bits, with the default `kid`.
     pub fn generate_rsa(bits: u32) -> Result<Self> {
-        if ![2048, 3072, 4096].contains(&bits) {
-            return Err(FormatError::key(format!(
-                "RSA keys are generated with 2048, 3072 or 4096 bits, not {bits}"
-            )));
-        }
-        let rsa = Rsa::generate(bits).map_err(FormatError::crypto)?;
-        Self::from_pkey(PKey::from_rsa(rsa).map_err(FormatError::crypto)?, None)
+        let size = match bits {
+            2048 => KeySize::Rsa2048,
+            3072 => KeySize::Rsa3072,
+            4096 => KeySize::Rsa4096,
+            _ => {
+                return Err(FormatError::key(format!(
+                    "RSA keys are generated with 2048, 3072 or 4096 bits, not {bits}"
+                )))
+            }
+        };
+        let pair = RsaKeyPair::generate(size).map_err(FormatError::crypto)?;
+        Self::from_signer(Signer::Rs256(pair))
     }
 
     /// Reads a private key from PEM: PKCS#8 (`PRIVATE KEY`), SEC1 (`EC PRIVATE KEY`) or
     /// PKCS#1 (`RSA PRIVATE KEY`). Encrypted keys are refused. The `kid` is the default one.
+    ///
+    /// ```
+    /// use scitokens_format::{Algorithm, SigningKey};
+    /// let pem = include_bytes!("../../../testdata/keys/rs256-private-pkcs1.pem");
+    /// let key = SigningKey::from_pem(pem).unwrap();
+    /// assert_eq!((key.alg(), key.kid()), (Algorithm::Rs256, "fb1f167b"));
+    /// let err = SigningKey::from_pem(b"-----BEGIN PUBLIC KEY-----\n-----END PUBLIC KEY-----\n");
+    /// assert!(err.unwrap_err().to_string().contains("not an unencrypted PEM private key"));
+    /// ```
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
-        let pkey = PKey::private_key_from_pem_callback(pem, |_| Ok(0)).map_err(|_| {
-            FormatError::key("not an unencrypted PEM private key (PKCS#8, SEC1 or PKCS#1)")
-        })?;
-        Self::from_pkey(pkey, None)
+        let refused =
+            || FormatError::key("not an unencrypted PEM private key (PKCS#8, SEC1 or PKCS#1)");
+        let block = pem::parse(pem).map_err(|_| refused())?;
+        if block.headers().get("Proc-Type").is_some() {
+            return Err(refused());
+        }
+        let der = block.contents();
+        let signer = match block.tag() {
+            "PRIVATE KEY" => {
+                match EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
+                    Ok(pair) => Signer::Es256(pair),
+                    Err(_) => match RsaKeyPair::from_pkcs8(der) {
+                        Ok(pair) => Signer::Rs256(pair),
+                        Err(rsa) => {
+                            return Err(other_curve(|alg| EcdsaKeyPair::from_pkcs8(alg, der))
+                                .unwrap_or_else(|| rsa_refusal(&rsa)))
+                        }
+                    },
+                }
+            }
+            "EC PRIVATE KEY" => {
+                match EcdsaKeyPair::from_private_key_der(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
+                    Ok(pair) => Signer::Es256(pair),
+                    Err(_) => {
+                        return Err(
+                            other_curve(|alg| EcdsaKeyPair::from_private_key_der(alg, der))
+                                .unwrap_or_else(|| {
+                                    FormatError::key("not a usable SEC1 EC private key")
+                                }),
+                        )
+                    }
+                }
+            }
+            "RSA PRIVATE KEY" => {
+                Signer::Rs256(RsaKeyPair::from_der(der).map_err(|e| rsa_refusal(&e))?)
+            }
+            _ => return Err(refused()),
+        };
+        Self::from_signer(signer)
     }
 
-    fn from_pkey(pkey: PKey<Private>, kid: Option<String>) -> Result<Self> {
-        let public_der = pkey.public_key_to_der().map_err(FormatError::crypto)?;
-        let public = VerifyingKey::from_spki_der(&public_der)?;
-        let kid = match kid {
-            Some(kid) => kid,
-            None => public.default_kid()?,
-        };
-        let public = public.with_kid(kid.clone());
-        let pkcs8 = pkey.private_key_to_pkcs8().map_err(FormatError::crypto)?;
-        let signer: Arc<dyn JwsSigner> = match public.alg() {
-            Algorithm::Es256 => {
-                Arc::new(ES256.signer_from_der(&pkcs8).map_err(FormatError::crypto)?)
-            }
-            Algorithm::Rs256 => {
-                Arc::new(RS256.signer_from_der(&pkcs8).map_err(FormatError::crypto)?)
+    fn from_signer(signer: Signer) -> Result<Self> {
+        let material = match &signer {
+            Signer::Es256(pair) => PublicMaterial::ec_point(pair.public_key().as_ref())?,
+            Signer::Rs256(pair) => {
+                let public = pair.public_key();
+                PublicMaterial::rsa(
+                    public.modulus().big_endian_without_leading_zero(),
+                    public.exponent().big_endian_without_leading_zero(),
+                )?
             }
         };
+        let public = VerifyingKey::from_material(material, None)?.with_default_kid()?;
         Ok(SigningKey {
-            kid,
-            pkey,
-            signer,
+            kid: public.kid().unwrap_or_default().to_owned(),
+            signer: Arc::new(signer),
             public,
         })
     }
@@ -327,57 +381,73 @@ impl SigningKey {
 
     /// The private key as PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`).
     pub fn to_pkcs8_pem(&self) -> Result<String> {
-        let pem = self
-            .pkey
-            .private_key_to_pem_pkcs8()
-            .map_err(FormatError::crypto)?;
-        String::from_utf8(pem).map_err(FormatError::crypto)
+        let der = match self.signer.as_ref() {
+            Signer::Es256(pair) => pair
+                .to_pkcs8v1()
+                .map_err(FormatError::crypto)?
+                .as_ref()
+                .to_vec(),
+            Signer::Rs256(pair) => AsDer::<Pkcs8V1Der>::as_der(pair)
+                .map_err(FormatError::crypto)?
+                .as_ref()
+                .to_vec(),
+        };
+        Ok(pem_text("PRIVATE KEY", der))
     }
 
     /// Signs `message`: 64-byte `r || s` for ES256, a modulus-sized block for RS256.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>> {
-        self.signer.sign(message).map_err(FormatError::crypto)
+        let rng = SystemRandom::new();
+        match self.signer.as_ref() {
+            Signer::Es256(pair) => Ok(pair
+                .sign(&rng, message)
+                .map_err(FormatError::crypto)?
+                .as_ref()
+                .to_vec()),
+            Signer::Rs256(pair) => {
+                let mut signature = vec![0; pair.public_modulus_len()];
+                pair.sign(&RSA_PKCS1_SHA256, &rng, message, &mut signature)
+                    .map_err(FormatError::crypto)?;
+                Ok(signature)
+            }
+        }
     }
 }
 
-pub(crate) fn p256_group() -> Result<EcGroup> {
-    EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).map_err(FormatError::crypto)
+/// PEM text with Unix line endings, as OpenSSL writes it.
+fn pem_text(tag: &str, der: Vec<u8>) -> String {
+    pem::encode_config(
+        &pem::Pem::new(tag, der),
+        pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF),
+    )
 }
 
-/// Which algorithm a key may serve; refuses every other key type, curve or size.
-fn algorithm_for<T: openssl::pkey::HasPublic>(pkey: &PKey<T>) -> Result<Algorithm> {
-    match pkey.id() {
-        Id::EC => {
-            let ec = pkey.ec_key().map_err(FormatError::crypto)?;
-            match ec.group().curve_name() {
-                Some(Nid::X9_62_PRIME256V1) => Ok(Algorithm::Es256),
-                Some(nid) => Err(FormatError::key(format!(
-                    "EC key on curve {} does not fit ES256 (P-256 only)",
-                    nid.short_name().unwrap_or("unknown")
-                ))),
-                None => Err(FormatError::key(
-                    "EC key with explicit curve parameters is not accepted",
-                )),
-            }
-        }
-        Id::RSA => {
-            let bits = pkey.bits();
-            if bits < MIN_RSA_BITS {
-                Err(FormatError::key(format!(
-                    "RSA key of {bits} bits is too small (at least {MIN_RSA_BITS})"
-                )))
-            } else if bits > MAX_RSA_BITS {
-                Err(FormatError::key(format!(
-                    "RSA key of {bits} bits is too large (at most {MAX_RSA_BITS})"
-                )))
-            } else {
-                Ok(Algorithm::Rs256)
-            }
-        }
-        other => Err(FormatError::key(format!(
-            "key type {other:?} fits neither ES256 nor RS256"
-        ))),
-    }
+/// Why aws-lc refused an RSA private key, in our words.
+fn rsa_refusal(rejected: &KeyRejected) -> FormatError {
+    FormatError::key(match rejected.description_() {
+        "TooSmall" => format!("RSA key is too small (at least {MIN_RSA_BITS} bits)"),
+        "TooLarge" => format!("RSA key is too large (at most {MAX_RSA_BITS} bits)"),
+        other => format!("not a usable private key (aws-lc: {other})"),
+    })
+}
+
+/// The refusal for an EC private key on a curve ES256 does not use, if `parse` accepts the key
+/// on one of them.
+fn other_curve<T, E>(
+    parse: impl Fn(&'static EcdsaSigningAlgorithm) -> std::result::Result<T, E>,
+) -> Option<FormatError> {
+    [
+        (&ECDSA_P384_SHA384_FIXED_SIGNING, "secp384r1 (P-384)"),
+        (&ECDSA_P521_SHA512_FIXED_SIGNING, "secp521r1 (P-521)"),
+        (&ECDSA_P256K1_SHA256_FIXED_SIGNING, "secp256k1"),
+    ]
+    .into_iter()
+    .find(|(alg, _)| parse(alg).is_ok())
+    .map(|(_, curve)| {
+        FormatError::key(format!(
+            "EC key on curve {curve} does not fit ES256 (P-256 only)"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -442,17 +512,50 @@ mod tests {
 
     #[test]
     fn refuses_small_rsa_and_other_curves() {
-        let rsa = Rsa::generate(1024).unwrap();
-        let pem = rsa.private_key_to_pem().unwrap();
-        assert!(SigningKey::from_pem(&pem)
-            .unwrap_err()
-            .to_string()
-            .contains("too small"));
-        let group = EcGroup::from_curve_name(Nid::SECP384R1).unwrap();
-        let ec = EcKey::generate(&group).unwrap();
-        let pem = ec.private_key_to_pem().unwrap();
-        let err = SigningKey::from_pem(&pem).unwrap_err().to_string();
+        let pem = include_bytes!("../../../testdata/keys/rsa1024-private.pem");
+        let err = SigningKey::from_pem(pem).unwrap_err().to_string();
+        assert!(err.contains("too small"), "{err}");
+        let pem = include_bytes!("../../../testdata/keys/p384-private.pem");
+        let err = SigningKey::from_pem(pem).unwrap_err().to_string();
         assert!(err.contains("secp384r1"), "{err}");
         assert!(SigningKey::generate_rsa(1024).is_err());
+    }
+
+    /// Every fixture form reads, and the forms of one key agree on its `kid`.
+    #[test]
+    fn every_pem_form_reads() {
+        let keys = |name: &str| {
+            std::fs::read(format!(
+                "{}/../../testdata/keys/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        };
+        for (private, other_form, public) in [
+            (
+                "es256-private.pem",
+                "es256-private-sec1.pem",
+                "es256-public.pem",
+            ),
+            (
+                "rs256-private.pem",
+                "rs256-private-pkcs1.pem",
+                "rs256-public.pem",
+            ),
+        ] {
+            let a = SigningKey::from_pem(&keys(private)).unwrap();
+            let b = SigningKey::from_pem(&keys(other_form)).unwrap();
+            let p = VerifyingKey::from_pem(&keys(public))
+                .unwrap()
+                .with_default_kid()
+                .unwrap();
+            assert_eq!((a.kid(), b.kid()), (p.kid().unwrap(), p.kid().unwrap()));
+            let sig = b.sign(b"m").unwrap();
+            p.verify(a.alg(), b"m", &sig).unwrap();
+            assert_eq!(p.to_spki_pem().unwrap().into_bytes(), keys(public));
+        }
+        let encrypted =
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
+        assert!(SigningKey::from_pem(encrypted).is_err());
     }
 }

@@ -55,6 +55,7 @@ mod loopback;
 mod mint;
 mod object;
 mod profile;
+mod public;
 pub mod scope;
 mod source;
 mod text;

@@ -17,12 +17,13 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use aws_lc_rs::hmac;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{
+    EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_ASN1_SIGNING, ECDSA_P384_SHA384_FIXED_SIGNING,
+};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
-use openssl::bn::{BigNum, BigNumContext};
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
 use scitokens_format::{KeySet, SigningKey, UnverifiedToken};
 use serde_json::{json, Map, Value};
 
@@ -60,27 +61,20 @@ impl Sig {
     fn sign(&self, input: &[u8]) -> Vec<u8> {
         match self {
             Sig::Key(rel) => signing_key(rel).sign(input).unwrap(),
-            Sig::Der(rel) => {
-                let pkey = PKey::private_key_from_pem(&read(rel)).unwrap();
-                let mut s = Signer::new(MessageDigest::sha256(), &pkey).unwrap();
-                s.sign_oneshot_to_vec(input).unwrap()
-            }
+            Sig::Der(rel) => ec_pair(rel, &ECDSA_P256_SHA256_ASN1_SIGNING)
+                .sign(&SystemRandom::new(), input)
+                .unwrap()
+                .as_ref()
+                .to_vec(),
             Sig::Hmac(secret) => {
-                let pkey = PKey::hmac(secret).unwrap();
-                let mut s = Signer::new(MessageDigest::sha256(), &pkey).unwrap();
-                s.sign_oneshot_to_vec(input).unwrap()
+                let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+                hmac::sign(&key, input).as_ref().to_vec()
             }
-            Sig::Es384(rel) => {
-                let pkey = PKey::private_key_from_pem(&read(rel)).unwrap();
-                let mut s = Signer::new(MessageDigest::sha384(), &pkey).unwrap();
-                let der = s.sign_oneshot_to_vec(input).unwrap();
-                let sig = openssl::ecdsa::EcdsaSig::from_der(&der).unwrap();
-                [
-                    sig.r().to_vec_padded(48).unwrap(),
-                    sig.s().to_vec_padded(48).unwrap(),
-                ]
-                .concat()
-            }
+            Sig::Es384(rel) => ec_pair(rel, &ECDSA_P384_SHA384_FIXED_SIGNING)
+                .sign(&SystemRandom::new(), input)
+                .unwrap()
+                .as_ref()
+                .to_vec(),
             Sig::Raw(bytes) => bytes.clone(),
         }
     }
@@ -517,19 +511,27 @@ fn vector_json(case: &Case, token: &str) -> Value {
     })
 }
 
-/// JWK for a key this library refuses (P-384, RSA 1024), written by hand.
+/// An EC key pair of a PKCS#8 PEM fixture, for `alg`.
+fn ec_pair(rel: &str, alg: &'static aws_lc_rs::signature::EcdsaSigningAlgorithm) -> EcdsaKeyPair {
+    let der = pem::parse(read(rel)).unwrap().into_contents();
+    EcdsaKeyPair::from_pkcs8(alg, &der).unwrap()
+}
+
+/// JWK for a key this library refuses (P-384, RSA 1024), written by hand: the EC key from its
+/// private PEM, the RSA key from its public PEM (aws-lc will not load a 1024-bit private key).
 fn foreign_jwk(rel: &str, kid: &str) -> Value {
-    let pkey = PKey::private_key_from_pem(&read(rel)).unwrap();
-    if let Ok(ec) = pkey.ec_key() {
-        let mut ctx = BigNumContext::new().unwrap();
-        let (mut x, mut y) = (BigNum::new().unwrap(), BigNum::new().unwrap());
-        ec.public_key()
-            .affine_coordinates(ec.group(), &mut x, &mut y, &mut ctx)
-            .unwrap();
-        json!({"kty":"EC","crv":"P-384","kid":kid,"x":B64.encode(x.to_vec_padded(48).unwrap()),"y":B64.encode(y.to_vec_padded(48).unwrap())})
+    if rel.contains("p384") {
+        let pair = ec_pair(rel, &ECDSA_P384_SHA384_FIXED_SIGNING);
+        let (x, y) = pair.public_key().as_ref()[1..].split_at(48);
+        json!({"kty":"EC","crv":"P-384","kid":kid,"x":B64.encode(x),"y":B64.encode(y)})
     } else {
-        let rsa = pkey.rsa().unwrap();
-        json!({"kty":"RSA","kid":kid,"n":B64.encode(rsa.n().to_vec()),"e":B64.encode(rsa.e().to_vec())})
+        let der = pem::parse(read(&rel.replace("private", "public")))
+            .unwrap()
+            .into_contents();
+        let rsa = aws_lc_rs::rsa::PublicKey::from_der(&der).unwrap();
+        let n = rsa.modulus().big_endian_without_leading_zero().to_vec();
+        let e = rsa.exponent().big_endian_without_leading_zero().to_vec();
+        json!({"kty":"RSA","kid":kid,"n":B64.encode(n),"e":B64.encode(e)})
     }
 }
 

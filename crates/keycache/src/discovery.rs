@@ -5,6 +5,7 @@
 //! `issuer` must equal the token's `iss` exactly, and `jwks_uri` must be https. Responses are
 //! capped in size, requests in time, redirects must stay on https.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use scitokens_format::{is_loopback_http, KeySet, Untrusted};
@@ -76,6 +77,8 @@ impl Discovery {
                 RootCerts::new_with_certs(&certs)
             }
         };
+        // The TLS stack's crypto is aws-lc, as the tokens' (no second crypto library).
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let agent = |timeout: Duration| -> Agent {
             Agent::config_builder()
                 .timeout_global(Some(timeout))
@@ -83,7 +86,12 @@ impl Discovery {
                 .max_redirects(MAX_REDIRECTS)
                 .http_status_as_error(false)
                 .user_agent(USER_AGENT)
-                .tls_config(TlsConfig::builder().root_certs(roots.clone()).build())
+                .tls_config(
+                    TlsConfig::builder()
+                        .root_certs(roots.clone())
+                        .unversioned_rustls_crypto_provider(Arc::clone(&provider))
+                        .build(),
+                )
                 .build()
                 .into()
         };

@@ -28,11 +28,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use aws_lc_rs::hmac::{self, HMAC_SHA256, HMAC_SHA512};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use openssl::hash::MessageDigest;
-use openssl::pkey::PKey;
-use openssl::sign::Signer;
 use scitokens_enforce::{token_from_authorization, Decision, Enforcer, EnforcerConfig, Operation};
 use scitokens_format::{FixedClock, KeySet, Profile, SigningKey, VerifyingKey};
 use scitokens_keycache::{CachedRow, KeySource, StaticKeys};
@@ -117,10 +115,9 @@ fn key_file(name: &str) -> Vec<u8> {
     std::fs::read(dir().join("keys").join(name)).unwrap()
 }
 
-fn hmac(digest: MessageDigest, secret: &[u8], input: &[u8]) -> Vec<u8> {
-    let key = PKey::hmac(secret).unwrap();
-    let mut signer = Signer::new(digest, &key).unwrap();
-    signer.sign_oneshot_to_vec(input).unwrap()
+fn hmac(algorithm: hmac::Algorithm, secret: &[u8], input: &[u8]) -> Vec<u8> {
+    let key = hmac::Key::new(algorithm, secret);
+    hmac::sign(&key, input).as_ref().to_vec()
 }
 
 /// The token a `build` spec describes.
@@ -162,12 +159,8 @@ pub fn build(spec: &Value) -> String {
             let how = spec.get("sign").and_then(Value::as_str).unwrap_or("es");
             let pem = |name: &str| SigningKey::from_pem(&key_file(name)).unwrap();
             match how.split_once(':') {
-                Some(("hs256", file)) => {
-                    hmac(MessageDigest::sha256(), &key_file(file), input.as_bytes())
-                }
-                Some(("hs512", file)) => {
-                    hmac(MessageDigest::sha512(), &key_file(file), input.as_bytes())
-                }
+                Some(("hs256", file)) => hmac(HMAC_SHA256, &key_file(file), input.as_bytes()),
+                Some(("hs512", file)) => hmac(HMAC_SHA512, &key_file(file), input.as_bytes()),
                 _ => match how {
                     "es" => pem("es256-private.pem").sign(input.as_bytes()).unwrap(),
                     "rs" => pem("rs256-private.pem").sign(input.as_bytes()).unwrap(),
