@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Side by side, one command: this project (Rust API and C ABI), scitokens-cpp (Debian's
-# libscitokens0 and tools), the Python reference, and the signature-verification limit
-# (`openssl speed`), on the same machine, tokens and keys (from the local key cache: no
-# network). Then growth: threads, scopes, memory, first request for a new issuer.
+# libscitokens0 and tools), the Python reference, and the signature-verification limit (the
+# aws-lc primitive on the same tokens, in the Rust process; `openssl speed` beside it), on the
+# same machine, tokens and keys (from the local key cache: no network). Then growth: threads,
+# scopes, memory, first request for a new issuer; and minting against the raw signature.
 #
 #   bench/compare.sh [TOKENS] [RUNS]     (defaults: 1000 tokens per algorithm, 5 runs)
 #
@@ -45,7 +46,7 @@ emit "$(printf '{"kind":"machine","cpu":"%s","cores":%s,"openssl":"%s","rustc":"
     "$(rustc --version | cut -d' ' -f2)" "$(dpkg-query -W -f='${Version}' libscitokens0)" \
     "$($python -c 'import scitokens; print(scitokens.__version__)')" "$(date -u +%FT%TZ)" "$tokens" "$runs")"
 
-echo "== openssl speed (the verification limit)" >&2
+echo "== openssl speed (another primitive, for reference)" >&2
 speed=$(openssl speed -seconds 3 ecdsap256 rsa2048 2>/dev/null)
 es=$(echo "$speed" | awk '/ecdsa \(nistp256\)/ {print 1e6 / $NF}')
 rs=$(echo "$speed" | awk '/^rsa 2048 bits/ {print 1e6 / $NF}')
@@ -107,5 +108,7 @@ echo "== growth: scopes, memory, first request for a new issuer" >&2
 "$rust" scopes "$runs" >> "$out"
 "$rust" memory 100000 >> "$out"
 "$rust" discovery "$runs" >> "$out"
+echo "== minting against the raw signature" >&2
+"$rust" mint "$((runs * 3))" >> "$out"
 
 "$python" bench/report.py "$out" docs/performance-compare.svg

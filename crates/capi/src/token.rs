@@ -117,7 +117,7 @@ impl TokenHandle {
         let exp = now.as_secs().saturating_add(self.lifetime_s);
         claims.insert(names::EXP, exp.into());
         if !claims.contains(names::JTI) {
-            claims.insert(names::JTI, uuid::Uuid::new_v4().to_string().into());
+            claims.insert(names::JTI, scitokens_format::new_jti()?.into());
         }
         if let CProfile::Only(profile) = self.serialize_profile {
             if let Some((marker, version)) = profile.marker() {

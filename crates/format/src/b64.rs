@@ -18,6 +18,11 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode_to_string(bytes)
 }
 
+/// Appends the base64url encoding (no padding) of `bytes` to `out`.
+pub(crate) fn encode_append(bytes: &[u8], out: &mut String) {
+    URL_SAFE_NO_PAD.encode_append(bytes, out);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

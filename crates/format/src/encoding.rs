@@ -85,6 +85,7 @@ impl Sha256 {
     /// An empty hash.
     #[allow(clippy::new_without_default)] // a hash state, not a value with a natural default
     pub fn new() -> Self {
+        crate::crypto::init_crypto();
         Sha256(digest::Context::new(&digest::SHA256))
     }
 

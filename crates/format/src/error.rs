@@ -229,7 +229,7 @@ pub enum FormatError {
     /// The cryptographic backend failed (not a verification failure).
     #[error("crypto backend error: {reason}")]
     Crypto {
-        /// What OpenSSL said.
+        /// What the crypto library said.
         reason: String,
     },
     /// Reading or writing a key file failed.

@@ -64,17 +64,24 @@ impl Header {
     /// assert_eq!(Header::new(Algorithm::Es256, "JWT", None).kid(), None);
     /// ```
     pub fn new(alg: Algorithm, typ: &str, kid: Option<&str>) -> Self {
-        let mut map = Map::new();
-        map.insert("alg".into(), alg.as_str().into());
-        map.insert("typ".into(), typ.into());
+        // Written directly (a JSON map would cost a hash table per token minted); strings
+        // escaped by serde_json.
+        let quoted = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        let mut json = String::with_capacity(40 + typ.len() + kid.map_or(0, str::len));
+        json.push_str("{\"alg\":\"");
+        json.push_str(alg.as_str());
+        json.push_str("\",\"typ\":");
+        json.push_str(&quoted(typ));
         if let Some(kid) = kid {
-            map.insert("kid".into(), kid.into());
+            json.push_str(",\"kid\":");
+            json.push_str(&quoted(kid));
         }
+        json.push('}');
         Header {
             alg,
             kid: kid.map(str::to_owned),
             typ: Some(intern_typ(Cow::Borrowed(typ))),
-            json: Value::Object(map).to_string(),
+            json,
         }
     }
 

@@ -259,6 +259,7 @@ impl SigningKey {
     /// assert_eq!(key.kid().len(), 8);
     /// ```
     pub fn generate(alg: Algorithm) -> Result<Self> {
+        crate::crypto::init_crypto();
         match alg {
             Algorithm::Es256 => {
                 let pair = EcdsaKeyPair::generate(&ECDSA_P256_SHA256_FIXED_SIGNING)
@@ -281,6 +282,7 @@ impl SigningKey {
                 )))
             }
         };
+        crate::crypto::init_crypto();
         let pair = RsaKeyPair::generate(size).map_err(FormatError::crypto)?;
         Self::from_signer(Signer::Rs256(pair))
     }
@@ -304,6 +306,7 @@ impl SigningKey {
             return Err(refused());
         }
         let der = block.contents();
+        crate::crypto::init_crypto();
         let signer = match block.tag() {
             "PRIVATE KEY" => {
                 match EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der) {
@@ -339,6 +342,7 @@ impl SigningKey {
     }
 
     fn from_signer(signer: Signer) -> Result<Self> {
+        crate::crypto::init_crypto();
         let material = match &signer {
             Signer::Es256(pair) => PublicMaterial::ec_point(pair.public_key().as_ref())?,
             Signer::Rs256(pair) => {

@@ -44,6 +44,7 @@
 mod b64;
 mod claims;
 mod clock;
+mod crypto;
 pub mod danger;
 mod encoding;
 mod error;
@@ -64,6 +65,7 @@ mod verifier;
 
 pub use claims::{names, Audience, ClaimValue, Claims};
 pub use clock::{whole_seconds, Clock, FixedClock, ManualClock, SystemClock, UnixTime};
+pub use crypto::{fips_mode, init_crypto};
 pub use encoding::{percent_decode, sha256, Plus, Sha256};
 pub use error::{Fault, FormatError, Part, Result};
 pub use header::{Header, TYP_AT_JWT, TYP_JWT};
@@ -74,7 +76,7 @@ pub use key::{
     MIN_RSA_BITS,
 };
 pub use loopback::is_loopback_http;
-pub use mint::{sign_parts, TokenBuilder, DEFAULT_LIFETIME};
+pub use mint::{new_jti, sign_parts, TokenBuilder, DEFAULT_LIFETIME};
 pub use profile::{Profile, VER_SCITOKENS_2, WLCG_VER_1_0};
 pub use source::{KeySource, StaticKeys};
 pub use text::{Untrusted, MAX_ECHO_CHARS};

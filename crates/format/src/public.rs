@@ -43,6 +43,7 @@ pub(crate) enum PublicMaterial {
 impl PublicMaterial {
     /// Reads a DER SubjectPublicKeyInfo; for RSA, a PKCS#1 `RSAPublicKey` too.
     pub(crate) fn from_der(der: &[u8]) -> Result<Self> {
+        crate::crypto::init_crypto();
         if let Some(point) = der.strip_prefix(&P256_SPKI_PREFIX[..]) {
             return Self::ec_point(point);
         }
@@ -72,6 +73,7 @@ impl PublicMaterial {
 
     /// A P-256 point given as `0x04 || x || y`; aws-lc checks that it is on the curve.
     pub(crate) fn ec_point(point: &[u8]) -> Result<Self> {
+        crate::crypto::init_crypto();
         let point: [u8; P256_POINT_LEN] = point
             .try_into()
             .ok()

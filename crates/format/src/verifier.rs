@@ -29,6 +29,7 @@ pub(crate) enum Verifier {
 
 impl Verifier {
     pub(crate) fn new(material: &PublicMaterial) -> Result<Self> {
+        crate::crypto::init_crypto();
         Ok(Verifier::Parsed(Arc::new(material.parse()?)))
     }
 

@@ -77,8 +77,13 @@ impl Discovery {
                 RootCerts::new_with_certs(&certs)
             }
         };
-        // The TLS stack's crypto is aws-lc, as the tokens' (no second crypto library).
+        scitokens_format::init_crypto();
+        // The TLS stack's crypto is aws-lc, as the tokens' (no second crypto library); with
+        // the `fips` feature, its FIPS module and only the approved suites.
+        #[cfg(not(feature = "fips"))]
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        #[cfg(feature = "fips")]
+        let provider = Arc::new(rustls::crypto::default_fips_provider());
         let agent = |timeout: Duration| -> Agent {
             Agent::config_builder()
                 .timeout_global(Some(timeout))

@@ -128,7 +128,10 @@ impl LocalIssuer {
             .push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
         let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
 
+        #[cfg(not(feature = "fips"))]
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        #[cfg(feature = "fips")]
+        let provider = Arc::new(rustls::crypto::default_fips_provider());
         let config = ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
