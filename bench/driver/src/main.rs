@@ -142,7 +142,7 @@ fn authorize(args: &[String]) {
     let verify = primitive(alg, &all, &key);
     let (mut new, mut limit, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
-        let l = per_call(all.len(), |i| verify(i));
+        let l = per_call(all.len(), &verify);
         let n = per_call(all.len(), |i| {
             assert!(e.authorize(&all[i], &op, "/data/1/x").is_ok())
         });
