@@ -122,13 +122,8 @@ impl VerifyingKey {
     /// ```
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         let refused = || FormatError::key("not a PEM public key (SubjectPublicKeyInfo or PKCS#1)");
-        let block = pem::parse(pem).map_err(|_| refused())?;
-        match block.tag() {
-            "PUBLIC KEY" | "RSA PUBLIC KEY" => {
-                Self::from_material(PublicMaterial::from_der(block.contents())?, None)
-            }
-            _ => Err(refused()),
-        }
+        let block = pem_block(pem, &["PUBLIC KEY", "RSA PUBLIC KEY"]).ok_or_else(refused)?;
+        Self::from_material(PublicMaterial::from_der(block.contents())?, None)
     }
 
     /// Reads a public key from DER SubjectPublicKeyInfo.
@@ -301,7 +296,8 @@ impl SigningKey {
     pub fn from_pem(pem: &[u8]) -> Result<Self> {
         let refused =
             || FormatError::key("not an unencrypted PEM private key (PKCS#8, SEC1 or PKCS#1)");
-        let block = pem::parse(pem).map_err(|_| refused())?;
+        let tags = ["PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"];
+        let block = pem_block(pem, &tags).ok_or_else(refused)?;
         if block.headers().get("Proc-Type").is_some() {
             return Err(refused());
         }
@@ -416,6 +412,15 @@ impl SigningKey {
             }
         }
     }
+}
+
+/// The first PEM block with one of `tags`, skipping others, as OpenSSL's readers do (`openssl
+/// ecparam -genkey` writes an `EC PARAMETERS` block before the key).
+fn pem_block(text: &[u8], tags: &[&str]) -> Option<pem::Pem> {
+    pem::parse_many(text)
+        .ok()?
+        .into_iter()
+        .find(|block| tags.contains(&block.tag()))
 }
 
 /// PEM text with Unix line endings, as OpenSSL writes it.
@@ -561,5 +566,18 @@ mod tests {
         let encrypted =
             b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
         assert!(SigningKey::from_pem(encrypted).is_err());
+        // `openssl ecparam -name prime256v1 -genkey` output: parameters first, then the key.
+        let with_params = [
+            &b"-----BEGIN EC PARAMETERS-----\nBggqhkjOPQMBBw==\n-----END EC PARAMETERS-----\n"[..],
+            &keys("es256-private-sec1.pem"),
+        ]
+        .concat();
+        let key = SigningKey::from_pem(&with_params).unwrap();
+        assert_eq!(
+            key.kid(),
+            SigningKey::from_pem(&keys("es256-private.pem"))
+                .unwrap()
+                .kid()
+        );
     }
 }
