@@ -119,7 +119,20 @@ impl TokenBuilder {
 
     /// The claims as they would be signed at `now`, after checking what was asked for.
     pub fn claims(&self, now: impl Into<UnixTime>) -> Result<Claims> {
-        let now = now.into();
+        Claims::from_json(self.payload(now.into())?.as_bytes())
+    }
+
+    /// Signs the token at time `now` (seconds since the epoch) and returns its compact form.
+    pub fn sign(&self, key: &SigningKey, now: impl Into<UnixTime>) -> Result<String> {
+        let payload = self.payload(now.into())?;
+        let header = Header::new(key.alg(), self.profile.typ(), Some(key.kid()));
+        sign_text(&header, &payload, key)
+    }
+
+    /// The checked claims, written straight into their JSON text (no intermediate JSON
+    /// values: minting costs little more than the signature, docs/performance.md). The one
+    /// place the claims are made; [`claims`](Self::claims) reads this text back.
+    fn payload(&self, now: UnixTime) -> Result<String> {
         let mint = |reason: String| FormatError::Mint { reason };
         let lifetime = whole_seconds(self.lifetime);
         if lifetime < 1 {
@@ -148,46 +161,75 @@ impl TokenBuilder {
         if let Some(scope) = &self.scope {
             Scope::parse_list(scope)?;
         }
-        let mut claims = Claims::default();
-        claims.insert(names::ISS, self.issuer.clone().into());
-        if let Some(sub) = &self.subject {
-            claims.insert(names::SUB, sub.clone().into());
-        }
-        match self.audiences.as_slice() {
-            [] => {}
-            [one] => claims.insert(names::AUD, one.clone().into()),
-            many => claims.insert(names::AUD, many.to_vec().into()),
-        }
-        if let Some((marker, version)) = self.profile.marker() {
-            claims.insert(marker, version.into());
-        }
-        if let Some(scope) = &self.scope {
-            claims.insert(names::SCOPE, scope.clone().into());
-        }
-        claims.insert(names::IAT, now.as_secs().into());
-        claims.insert(names::NBF, now.as_secs().into());
-        claims.insert(names::EXP, exp.into());
-        claims.insert(names::JTI, new_jti()?.into());
-        for (name, value) in &self.extra {
+        for (i, (name, _)) in self.extra.iter().enumerate() {
             if BUILDER_CLAIMS.contains(&name.as_str()) {
                 return Err(mint(format!(
                     "claim {} is written by the builder; use its own setter",
                     Untrusted::new(name)
                 )));
             }
-            if claims.contains(name) {
+            if self.extra[..i].iter().any(|(earlier, _)| earlier == name) {
                 return Err(mint(format!("claim {} given twice", Untrusted::new(name))));
             }
-            claims.insert(name, value.clone());
         }
-        Ok(claims)
+        let mut out = JsonObject::with_capacity(
+            256 + self.scope.as_ref().map_or(0, String::len)
+                + self.audiences.iter().map(String::len).sum::<usize>(),
+        );
+        out.member(names::ISS, &self.issuer)?;
+        if let Some(sub) = &self.subject {
+            out.member(names::SUB, sub)?;
+        }
+        match self.audiences.as_slice() {
+            [] => {}
+            [one] => out.member(names::AUD, one)?,
+            many => out.member(names::AUD, many)?,
+        }
+        if let Some((marker, version)) = self.profile.marker() {
+            out.member(marker, version)?;
+        }
+        if let Some(scope) = &self.scope {
+            out.member(names::SCOPE, scope)?;
+        }
+        out.member(names::IAT, &now.as_secs())?;
+        out.member(names::NBF, &now.as_secs())?;
+        out.member(names::EXP, &exp)?;
+        out.member(names::JTI, &new_jti()?)?;
+        for (name, value) in &self.extra {
+            out.member(name, value)?;
+        }
+        out.finish()
+    }
+}
+
+/// A JSON object written member by member, names and values escaped by serde_json.
+struct JsonObject(Vec<u8>);
+
+impl JsonObject {
+    fn with_capacity(capacity: usize) -> Self {
+        let mut bytes = Vec::with_capacity(capacity);
+        bytes.push(b'{');
+        JsonObject(bytes)
     }
 
-    /// Signs the token at time `now` (seconds since the epoch) and returns its compact form.
-    pub fn sign(&self, key: &SigningKey, now: impl Into<UnixTime>) -> Result<String> {
-        let claims = self.claims(now)?;
-        let header = Header::new(key.alg(), self.profile.typ(), Some(key.kid()));
-        sign_parts(&header, &claims, key)
+    fn member<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<()> {
+        if self.0.len() > 1 {
+            self.0.push(b',');
+        }
+        let failed = |e: serde_json::Error| FormatError::Mint {
+            reason: format!("claim {} does not serialize: {e}", Untrusted::new(name)),
+        };
+        serde_json::to_writer(&mut self.0, name).map_err(failed)?;
+        self.0.push(b':');
+        serde_json::to_writer(&mut self.0, value).map_err(failed)
+    }
+
+    fn finish(mut self) -> Result<String> {
+        self.0.push(b'}');
+        // serde_json writes UTF-8; this cannot fail, and is an error rather than a panic.
+        String::from_utf8(self.0).map_err(|e| FormatError::Mint {
+            reason: format!("claims are not UTF-8: {e}"),
+        })
     }
 }
 
@@ -224,6 +266,12 @@ pub fn sign_parts(header: &Header, claims: &Claims, key: &SigningKey) -> Result<
     let payload = serde_json::to_string(claims).map_err(|e| FormatError::Mint {
         reason: format!("claims do not serialize: {e}"),
     })?;
+    sign_text(header, &payload, key)
+}
+
+/// Signs a header and a payload already written as JSON text (the header's `alg` checked by
+/// the caller).
+fn sign_text(header: &Header, payload: &str, key: &SigningKey) -> Result<String> {
     let header = header.to_json();
     // One buffer, sized for the whole token: base64 grows by 4/3; an RS256 signature is at
     // most 1,024 bytes (8,192 bits).
@@ -260,6 +308,29 @@ mod tests {
         assert_eq!(b.claims(0).unwrap_err().kind(), "mint");
         let b = TokenBuilder::new(Profile::SciTokens1, "https://i").lifetime(Duration::MAX);
         assert!(b.claims(1).unwrap_err().to_string().contains("overflows"));
+    }
+
+    /// The signed payload is the text `claims` reads back: the same members, values and
+    /// order (only `jti` differs, fresh each time); extra claims of every JSON type survive.
+    #[test]
+    fn signed_payload_matches_claims() {
+        let key = SigningKey::generate(Algorithm::Es256).unwrap();
+        let b = TokenBuilder::new(Profile::SciTokens2, "https://i/\"q\"")
+            .audience("a\u{e9}")
+            .subject("s\n")
+            .scope("read:/data")
+            .claim("f", serde_json::json!(0.1))
+            .claim("o", serde_json::json!({"k": [1, null, true]}));
+        let token = b.sign(&key, 100).unwrap();
+        let signed = crate::UnverifiedToken::parse(&token).unwrap().claims().to_map();
+        let mut made = b.claims(100).unwrap().to_map();
+        assert_ne!(signed["jti"], made["jti"]);
+        made.insert("jti".into(), signed["jti"].clone());
+        assert_eq!(signed, made);
+        let names: Vec<_> = signed.keys().cloned().collect();
+        assert_eq!(names, ["iss", "sub", "aud", "ver", "scope", "iat", "nbf", "exp", "jti", "f", "o"]);
+        let twice = b.clone().claim("f", 1.into()).claims(100).unwrap_err();
+        assert!(twice.to_string().contains("given twice"), "{twice}");
     }
 
     #[test]
