@@ -322,13 +322,19 @@ mod tests {
             .claim("f", serde_json::json!(0.1))
             .claim("o", serde_json::json!({"k": [1, null, true]}));
         let token = b.sign(&key, 100).unwrap();
-        let signed = crate::UnverifiedToken::parse(&token).unwrap().claims().to_map();
+        let signed = crate::UnverifiedToken::parse(&token)
+            .unwrap()
+            .claims()
+            .to_map();
         let mut made = b.claims(100).unwrap().to_map();
         assert_ne!(signed["jti"], made["jti"]);
         made.insert("jti".into(), signed["jti"].clone());
         assert_eq!(signed, made);
         let names: Vec<_> = signed.keys().cloned().collect();
-        assert_eq!(names, ["iss", "sub", "aud", "ver", "scope", "iat", "nbf", "exp", "jti", "f", "o"]);
+        assert_eq!(
+            names,
+            ["iss", "sub", "aud", "ver", "scope", "iat", "nbf", "exp", "jti", "f", "o"]
+        );
         let twice = b.clone().claim("f", 1.into()).claims(100).unwrap_err();
         assert!(twice.to_string().contains("given twice"), "{twice}");
     }
