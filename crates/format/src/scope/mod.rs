@@ -195,6 +195,24 @@ impl Scope {
     pub fn resource(&self) -> &Resource {
         &self.resource
     }
+
+    /// Whether every request this scope grants is also granted by `self`: the same
+    /// authorization on a resource that `self`'s covers (segment-aware). This is the test for
+    /// attenuation, such as token exchange: a narrower token may carry only scopes that the
+    /// wider one includes. Authorizations are compared exactly, never by implication
+    /// (`storage.modify` does not include `storage.create`, semantics.md §6).
+    ///
+    /// ```
+    /// use scitokens_format::scope::Scope;
+    /// let wide = Scope::parse("storage.read:/data").unwrap();
+    /// let includes = |s: &str| wide.includes(&Scope::parse(s).unwrap());
+    /// assert!(includes("storage.read:/data") && includes("storage.read:/data/sub/"));
+    /// assert!(!includes("storage.read:/database") && !includes("storage.read:/"));
+    /// assert!(!includes("storage.modify:/data/sub"));
+    /// ```
+    pub fn includes(&self, other: &Scope) -> bool {
+        self.authz == other.authz && self.resource.includes(&other.resource)
+    }
 }
 
 impl fmt::Display for Scope {

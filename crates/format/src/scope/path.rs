@@ -147,6 +147,28 @@ impl ScopePath {
             None => false,
         }
     }
+
+    /// Whether every request `other` covers is covered by `self`: the root includes every
+    /// path; otherwise `other` is this path (a directory scope includes only the directory
+    /// form) or lies below it, on a segment boundary.
+    ///
+    /// ```
+    /// use scitokens_format::scope::ScopePath;
+    /// let p = |s: &str| ScopePath::parse(s).unwrap();
+    /// assert!(p("/data").includes(&p("/data/")) && p("/data").includes(&p("/data/x")));
+    /// assert!(!p("/data/").includes(&p("/data")) && !p("/data").includes(&p("/database")));
+    /// assert!(p("/").includes(&p("/anything")) && !p("/data").includes(&p("/")));
+    /// ```
+    pub fn includes(&self, other: &ScopePath) -> bool {
+        if self.is_root() {
+            return true;
+        }
+        match other.path.strip_prefix(self.path.as_str()) {
+            Some("") => !self.dir || other.dir,
+            Some(below) => below.starts_with('/'),
+            None => false,
+        }
+    }
 }
 
 impl fmt::Display for ScopePath {
@@ -269,6 +291,35 @@ mod tests {
             }
         }
         assert!(checked > 100, "{checked}");
+    }
+
+    /// A scope path includes another exactly when it covers that path as a request: the
+    /// widest request the narrower scope grants is its own path.
+    #[test]
+    fn includes_agrees_with_covers() {
+        let paths: Vec<ScopePath> = super::super::sample_paths()
+            .iter()
+            .chain(["/".to_owned(), "/a/".to_owned(), "/ab".to_owned()].iter())
+            .filter_map(|t| ScopePath::parse(t).ok())
+            .collect();
+        let mut included = 0;
+        for wide in &paths {
+            for narrow in &paths {
+                let slash = if narrow.is_dir() && !narrow.is_root() {
+                    "/"
+                } else {
+                    ""
+                };
+                let request = RequestPath::parse(&format!("{}{slash}", narrow.as_str())).unwrap();
+                assert_eq!(
+                    wide.includes(narrow),
+                    wide.covers(&request),
+                    "{wide} / {narrow}"
+                );
+                included += usize::from(wide.includes(narrow));
+            }
+        }
+        assert!(included > paths.len(), "{included}");
     }
 
     #[test]

@@ -74,6 +74,29 @@ impl Resource {
             _ => false,
         }
     }
+
+    /// Whether every target `other` covers is covered by `self`: any resource includes every
+    /// other, a path one includes paths it covers, a URL one includes URLs of the same origin
+    /// whose path it covers.
+    pub fn includes(&self, other: &Resource) -> bool {
+        match (self, other) {
+            (Resource::Any, _) => true,
+            (Resource::Path(wide), Resource::Path(narrow)) => wide.includes(narrow),
+            (
+                Resource::Url {
+                    scheme,
+                    authority,
+                    path,
+                },
+                Resource::Url {
+                    scheme: s,
+                    authority: a,
+                    path: p,
+                },
+            ) => scheme == s && authority == a && path.includes(p),
+            _ => false,
+        }
+    }
 }
 
 impl fmt::Display for Resource {
