@@ -1,0 +1,61 @@
+//! The token endpoint's grants and the revocation endpoint, one file each; every one is an
+//! `impl Issuer` block over the shared state in `service`.
+
+mod client_credentials;
+mod exchange;
+mod refresh;
+mod revoke;
+
+use scitokens_format::UnixTime;
+
+use crate::oauth::OAuthError;
+use crate::secret::{new_secret, random_bytes, token_digest};
+use crate::service::Issuer;
+use crate::store::Family;
+
+/// Token types of RFC 8693 §3.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// A JWT (RFC 8693 §3).
+pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
+/// A refresh token (RFC 8693 §3).
+pub const REFRESH_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:refresh_token";
+
+/// Logs a store failure and answers `server_error`.
+fn store_failed(e: crate::error::IssuerError) -> OAuthError {
+    tracing::error!(error = %e, "state database");
+    OAuthError::server()
+}
+
+impl Issuer {
+    /// Starts a refresh-token family for a grant; returns its first token.
+    async fn start_family(
+        &self,
+        client_id: &str,
+        subject: &str,
+        scope: &str,
+        audiences: &[String],
+        now: UnixTime,
+    ) -> Result<String, OAuthError> {
+        let token = new_secret().map_err(store_failed)?;
+        let id = hex(&random_bytes::<16>().map_err(store_failed)?);
+        let tokens = &self.config.tokens;
+        let family = Family {
+            id,
+            client_id: client_id.to_owned(),
+            subject: subject.to_owned(),
+            scope: scope.to_owned(),
+            audiences: audiences.to_vec(),
+            expires_at: now.saturating_add(tokens.refresh_absolute),
+        };
+        let first_expires = now.saturating_add(tokens.refresh_idle);
+        self.store
+            .start_family(family, token_digest(&token), first_expires, now)
+            .await
+            .map_err(store_failed)?;
+        Ok(token)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,224 @@
+//! The issuer's state: registered clients (secret hashes), signing keys, refresh-token
+//! families, revoked access-token ids. SQLite by default; every operation that must be atomic
+//! across processes (redeeming a refresh token above all) is one transaction.
+
+mod sqlite;
+
+use scitokens_format::UnixTime;
+
+pub use sqlite::SqliteStore;
+
+use crate::config::Database;
+use crate::error::{IssuerError, Result};
+
+/// A registered client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRow {
+    /// The client id.
+    pub id: String,
+    /// The argon2id hash of its secret (PHC string).
+    pub secret_hash: String,
+    /// When it was registered.
+    pub created: UnixTime,
+}
+
+/// A signing key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRow {
+    /// Its `kid`.
+    pub kid: String,
+    /// The private key, PKCS#8 PEM.
+    pub private_pem: String,
+    /// When it was made (and first published).
+    pub created: UnixTime,
+    /// When it starts signing.
+    pub activate_at: UnixTime,
+}
+
+/// A refresh-token family: every token rotated from one grant shares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Family {
+    /// Random id.
+    pub id: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The `sub` of its access tokens.
+    pub subject: String,
+    /// The scopes granted, as a `scope` claim.
+    pub scope: String,
+    /// The audiences granted.
+    pub audiences: Vec<String>,
+    /// When the family ends, however its tokens are used (the absolute lifetime).
+    pub expires_at: UnixTime,
+}
+
+/// What presenting a refresh token came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redeemed {
+    /// It was valid and is now used; the new token (already stored) continues the family.
+    Rotated(Family),
+    /// It is unknown, expired, revoked or another client's: the reason, for the client.
+    Refused(&'static str),
+    /// It had been used already: the whole family is now revoked.
+    Replayed,
+}
+
+/// What a revocation request found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// The token's family is revoked (or was already).
+    Done,
+    /// No such token (RFC 7009 answers 200 anyway).
+    Unknown,
+    /// The token belongs to another client; nothing was changed.
+    OtherClient,
+}
+
+/// The state database.
+#[derive(Debug, Clone)]
+pub enum Store {
+    /// A SQLite file.
+    Sqlite(SqliteStore),
+}
+
+impl Store {
+    /// Opens (creating if needed) the database the configuration names.
+    pub fn open(database: &Database) -> Result<Store> {
+        match database {
+            Database::Sqlite(path) => Ok(Store::Sqlite(SqliteStore::open(path)?)),
+            Database::Postgres(_) => Err(IssuerError::Corrupt(
+                "PostgreSQL storage is not built in this version".into(),
+            )),
+        }
+    }
+
+    /// Registers a client.
+    pub async fn add_client(&self, row: ClientRow) -> Result<()> {
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.add_client(&row)).await,
+        }
+    }
+
+    /// Removes a client and revokes its refresh tokens; false if there was none.
+    pub async fn remove_client(&self, id: &str, now: UnixTime) -> Result<bool> {
+        let id = id.to_owned();
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.remove_client(&id, now)).await,
+        }
+    }
+
+    /// Every registered client.
+    pub async fn clients(&self) -> Result<Vec<ClientRow>> {
+        match self {
+            Store::Sqlite(s) => s.run(|db| db.clients()).await,
+        }
+    }
+
+    /// One client.
+    pub async fn client(&self, id: &str) -> Result<Option<ClientRow>> {
+        let id = id.to_owned();
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.client(&id)).await,
+        }
+    }
+
+    /// Every signing key, oldest activation first.
+    pub async fn keys(&self) -> Result<Vec<KeyRow>> {
+        match self {
+            Store::Sqlite(s) => s.run(|db| db.keys()).await,
+        }
+    }
+
+    /// Adds a signing key.
+    pub async fn add_key(&self, row: KeyRow) -> Result<()> {
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.add_key(&row)).await,
+        }
+    }
+
+    /// Deletes these keys.
+    pub async fn remove_keys(&self, kids: Vec<String>) -> Result<()> {
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.remove_keys(&kids)).await,
+        }
+    }
+
+    /// Starts a family with its first token (stored as its digest), idle-expiring at
+    /// `token_expires`.
+    pub async fn start_family(
+        &self,
+        family: Family,
+        digest: [u8; 32],
+        token_expires: UnixTime,
+        now: UnixTime,
+    ) -> Result<()> {
+        match self {
+            Store::Sqlite(s) => {
+                s.run(move |db| db.start_family(&family, &digest, token_expires, now))
+                    .await
+            }
+        }
+    }
+
+    /// Presents a refresh token for `client`: if valid, marks it used and stores `next` (its
+    /// successor, idle-expiring `idle` after now, never after the family) in one transaction.
+    pub async fn redeem(
+        &self,
+        digest: [u8; 32],
+        client: &str,
+        next: [u8; 32],
+        idle: std::time::Duration,
+        now: UnixTime,
+    ) -> Result<Redeemed> {
+        let client = client.to_owned();
+        match self {
+            Store::Sqlite(s) => {
+                s.run(move |db| db.redeem(&digest, &client, &next, idle, now))
+                    .await
+            }
+        }
+    }
+
+    /// The scope of the family of the refresh token with this digest.
+    pub async fn family_scope(&self, digest: [u8; 32]) -> Result<Option<String>> {
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.family_scope(&digest)).await,
+        }
+    }
+
+    /// Revokes the family of the refresh token with this digest, if it is `client`'s.
+    pub async fn revoke_refresh(
+        &self,
+        digest: [u8; 32],
+        client: &str,
+        now: UnixTime,
+    ) -> Result<Revoked> {
+        let client = client.to_owned();
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.revoke_refresh(&digest, &client, now)).await,
+        }
+    }
+
+    /// Records an access token's `jti` as revoked until it expires.
+    pub async fn revoke_jti(&self, jti: &str, expires: UnixTime) -> Result<()> {
+        let jti = jti.to_owned();
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.revoke_jti(&jti, expires)).await,
+        }
+    }
+
+    /// Whether an access token's `jti` was revoked.
+    pub async fn jti_revoked(&self, jti: &str) -> Result<bool> {
+        let jti = jti.to_owned();
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.jti_revoked(&jti)).await,
+        }
+    }
+
+    /// Deletes what can no longer matter: expired tokens, families and revocations.
+    pub async fn prune(&self, now: UnixTime) -> Result<usize> {
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.prune(now)).await,
+        }
+    }
+}

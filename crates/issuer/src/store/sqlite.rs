@@ -1,0 +1,392 @@
+//! The SQLite store: one file, WAL journal, each multi-step change one `BEGIN IMMEDIATE`
+//! transaction, so several processes sharing the file see each refresh token redeemed once.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use scitokens_format::{UnixTime, Untrusted};
+
+use super::{ClientRow, Family, KeyRow, Redeemed, Revoked};
+use crate::error::{IssuerError, Result};
+
+/// How long a writer waits for another process's transaction.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The schema version this code writes (`PRAGMA user_version`).
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS clients (
+    id TEXT PRIMARY KEY,
+    secret_hash TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS signing_keys (
+    kid TEXT PRIMARY KEY,
+    private_pem TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    activate_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refresh_families (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    audiences TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS refresh_families_client ON refresh_families (client_id);
+CREATE TABLE IF NOT EXISTS refresh_tokens (
+    digest BLOB PRIMARY KEY,
+    family_id TEXT NOT NULL REFERENCES refresh_families (id) ON DELETE CASCADE,
+    created INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
+CREATE TABLE IF NOT EXISTS revoked_jtis (
+    jti TEXT PRIMARY KEY,
+    expires_at INTEGER NOT NULL
+);
+";
+
+/// A SQLite state file, shared by the tasks of one process (a mutex) and by processes (SQLite's
+/// locks).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    db: Arc<Mutex<Db>>,
+}
+
+#[derive(Debug)]
+pub(super) struct Db {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens or creates the file (mode 0600: it holds private keys), with its schema.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(IssuerError::io("creating the database directory", dir))?;
+        }
+        let existed = path.exists();
+        let conn = Connection::open(path)?;
+        if !existed {
+            restrict(path)?;
+        }
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(IssuerError::Corrupt(format!(
+                "{} has schema version {version}; this issuer reads up to {SCHEMA_VERSION}",
+                path.display()
+            )));
+        }
+        conn.execute_batch(SCHEMA)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+        Ok(SqliteStore {
+            db: Arc::new(Mutex::new(Db { conn })),
+        })
+    }
+
+    /// Runs `f` on the connection in a blocking task.
+    pub(super) async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Db) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || {
+            let mut db = db.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut db)
+        })
+        .await
+        .map_err(|e| IssuerError::Task(e.to_string()))?
+    }
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(IssuerError::io("restricting the database's permissions", path))
+}
+
+#[cfg(not(unix))]
+fn restrict(_path: &Path) -> Result<()> {
+    Ok(())
+}
+
+fn time(secs: i64) -> UnixTime {
+    UnixTime::from_secs(secs)
+}
+
+impl Db {
+    pub(super) fn add_client(&mut self, row: &ClientRow) -> Result<()> {
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO clients (id, secret_hash, created) VALUES (?1, ?2, ?3)",
+            params![row.id, row.secret_hash, row.created.as_secs()],
+        )?;
+        if inserted == 0 {
+            return Err(IssuerError::ClientExists(Untrusted::new(&row.id)));
+        }
+        Ok(())
+    }
+
+    pub(super) fn remove_client(&mut self, id: &str, now: UnixTime) -> Result<bool> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let removed = tx.execute("DELETE FROM clients WHERE id = ?1", [id])?;
+        tx.execute(
+            "UPDATE refresh_families SET revoked_at = ?2 WHERE client_id = ?1 AND revoked_at IS NULL",
+            params![id, now.as_secs()],
+        )?;
+        tx.commit()?;
+        Ok(removed > 0)
+    }
+
+    fn client_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientRow> {
+        Ok(ClientRow {
+            id: r.get(0)?,
+            secret_hash: r.get(1)?,
+            created: time(r.get(2)?),
+        })
+    }
+
+    pub(super) fn clients(&mut self) -> Result<Vec<ClientRow>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, secret_hash, created FROM clients ORDER BY id")?;
+        let rows = stmt.query_map([], Self::client_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(super) fn client(&mut self, id: &str) -> Result<Option<ClientRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, secret_hash, created FROM clients WHERE id = ?1",
+                [id],
+                Self::client_row,
+            )
+            .optional()?)
+    }
+
+    pub(super) fn keys(&mut self) -> Result<Vec<KeyRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT kid, private_pem, created, activate_at FROM signing_keys \
+             ORDER BY activate_at, created, kid",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(KeyRow {
+                kid: r.get(0)?,
+                private_pem: r.get(1)?,
+                created: time(r.get(2)?),
+                activate_at: time(r.get(3)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(super) fn add_key(&mut self, row: &KeyRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO signing_keys (kid, private_pem, created, activate_at) VALUES (?1, ?2, ?3, ?4)",
+            params![row.kid, row.private_pem, row.created.as_secs(), row.activate_at.as_secs()],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn remove_keys(&mut self, kids: &[String]) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for kid in kids {
+            tx.execute("DELETE FROM signing_keys WHERE kid = ?1", [kid])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn start_family(
+        &mut self,
+        family: &Family,
+        digest: &[u8; 32],
+        token_expires: UnixTime,
+        now: UnixTime,
+    ) -> Result<()> {
+        let audiences = serde_json::to_string(&family.audiences)
+            .map_err(|e| IssuerError::Corrupt(e.to_string()))?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO refresh_families (id, client_id, subject, scope, audiences, created, expires_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                family.id,
+                family.client_id,
+                family.subject,
+                family.scope,
+                audiences,
+                now.as_secs(),
+                family.expires_at.as_secs()
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO refresh_tokens (digest, family_id, created, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![&digest[..], family.id, now.as_secs(), token_expires.as_secs()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(super) fn redeem(
+        &mut self,
+        digest: &[u8; 32],
+        client: &str,
+        next: &[u8; 32],
+        idle: Duration,
+        now: UnixTime,
+    ) -> Result<Redeemed> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = tx
+            .query_row(
+                "SELECT f.id, f.client_id, f.subject, f.scope, f.audiences, f.expires_at, \
+                        f.revoked_at, t.expires_at, t.used_at \
+                 FROM refresh_tokens t JOIN refresh_families f ON f.id = t.family_id \
+                 WHERE t.digest = ?1",
+                [&digest[..]],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                        r.get::<_, i64>(7)?,
+                        r.get::<_, Option<i64>>(8)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((id, owner, subject, scope, audiences, family_end, revoked, token_end, used)) =
+            found
+        else {
+            return Ok(Redeemed::Refused("refresh_token: unknown"));
+        };
+        if owner != client {
+            return Ok(Redeemed::Refused("refresh_token: issued to another client"));
+        }
+        if revoked.is_some() {
+            return Ok(Redeemed::Refused("refresh_token: revoked"));
+        }
+        if used.is_some() {
+            tx.execute(
+                "UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1",
+                params![id, now.as_secs()],
+            )?;
+            tx.commit()?;
+            return Ok(Redeemed::Replayed);
+        }
+        if time(token_end) <= now || time(family_end) <= now {
+            return Ok(Redeemed::Refused("refresh_token: expired"));
+        }
+        tx.execute(
+            "UPDATE refresh_tokens SET used_at = ?2 WHERE digest = ?1",
+            params![&digest[..], now.as_secs()],
+        )?;
+        let next_end = now.saturating_add(idle).min(time(family_end));
+        tx.execute(
+            "INSERT INTO refresh_tokens (digest, family_id, created, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            params![&next[..], id, now.as_secs(), next_end.as_secs()],
+        )?;
+        tx.commit()?;
+        let audiences: Vec<String> = serde_json::from_str(&audiences)
+            .map_err(|e| IssuerError::Corrupt(format!("refresh family audiences: {e}")))?;
+        Ok(Redeemed::Rotated(Family {
+            id,
+            client_id: owner,
+            subject,
+            scope,
+            audiences,
+            expires_at: time(family_end),
+        }))
+    }
+
+    pub(super) fn family_scope(&mut self, digest: &[u8; 32]) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT f.scope FROM refresh_tokens t \
+                 JOIN refresh_families f ON f.id = t.family_id WHERE t.digest = ?1",
+                [&digest[..]],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub(super) fn revoke_refresh(
+        &mut self,
+        digest: &[u8; 32],
+        client: &str,
+        now: UnixTime,
+    ) -> Result<Revoked> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let owner = tx
+            .query_row(
+                "SELECT f.id, f.client_id FROM refresh_tokens t \
+                 JOIN refresh_families f ON f.id = t.family_id WHERE t.digest = ?1",
+                [&digest[..]],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        let outcome = match owner {
+            None => Revoked::Unknown,
+            Some((_, owner)) if owner != client => Revoked::OtherClient,
+            Some((family, _)) => {
+                tx.execute(
+                    "UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![family, now.as_secs()],
+                )?;
+                Revoked::Done
+            }
+        };
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    pub(super) fn revoke_jti(&mut self, jti: &str, expires: UnixTime) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO revoked_jtis (jti, expires_at) VALUES (?1, ?2)",
+            params![jti, expires.as_secs()],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn jti_revoked(&mut self, jti: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT 1 FROM revoked_jtis WHERE jti = ?1", [jti], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    pub(super) fn prune(&mut self, now: UnixTime) -> Result<usize> {
+        let now = now.as_secs();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut n = tx.execute("DELETE FROM revoked_jtis WHERE expires_at <= ?1", [now])?;
+        n += tx.execute("DELETE FROM refresh_families WHERE expires_at <= ?1", [now])?;
+        // Used tokens are kept while their family lives: a replay must still be recognised.
+        n += tx.execute(
+            "DELETE FROM refresh_tokens WHERE expires_at <= ?1 AND used_at IS NULL",
+            [now],
+        )?;
+        tx.commit()?;
+        Ok(n)
+    }
+}
+
