@@ -42,7 +42,10 @@ impl ClientRegistry {
             rows.into_iter().map(|r| (r.id.clone(), r)).collect();
         let mut current = self.rows.write().unwrap_or_else(|p| p.into_inner());
         for (id, row) in current.iter() {
-            if fresh.get(id).is_none_or(|f| f.secret_hash != row.secret_hash) {
+            if fresh
+                .get(id)
+                .is_none_or(|f| f.secret_hash != row.secret_hash)
+            {
                 self.verified.forget(id);
             }
         }

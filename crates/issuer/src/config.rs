@@ -189,7 +189,8 @@ impl Config {
         let relative = |p: PathBuf| if p.is_absolute() { p } else { dir.join(p) };
 
         let issuer = file.issuer.trim_end_matches('/').to_owned();
-        check_issuer(&issuer, file.plain_http_on_loopback).map_err(|r| bad(format!("issuer: {r}")))?;
+        check_issuer(&issuer, file.plain_http_on_loopback)
+            .map_err(|r| bad(format!("issuer: {r}")))?;
         let plain = issuer.starts_with("http://");
         if plain && !file.listen.ip().is_loopback() {
             return Err(bad(format!(
@@ -222,16 +223,17 @@ impl Config {
                 Database::Postgres(file.database.clone())
             }
             None => {
-                return Err(bad(
-                    "database: expected sqlite:PATH or postgres://... ".to_owned()
-                        + "(a path is taken from the configuration's directory)",
-                ))
+                return Err(bad("database: expected sqlite:PATH or postgres://... "
+                    .to_owned()
+                    + "(a path is taken from the configuration's directory)"))
             }
         };
 
         let keys = file.keys;
         if keys.reload_secs == 0 || keys.jwks_max_age_secs == 0 {
-            return Err(bad("keys: reload_secs and jwks_max_age_secs must be positive".to_owned()));
+            return Err(bad(
+                "keys: reload_secs and jwks_max_age_secs must be positive".to_owned(),
+            ));
         }
         if keys.prepublish_secs <= keys.jwks_max_age_secs + keys.reload_secs {
             return Err(bad(format!(
@@ -328,8 +330,7 @@ fn check_issuer(issuer: &str, plain_loopback: bool) -> Result<(), String> {
     if authority.is_empty() {
         return Err("has no host".into());
     }
-    if rest.contains(['?', '#', '@']) || rest.chars().any(|c| c.is_whitespace() || c.is_control())
-    {
+    if rest.contains(['?', '#', '@']) || rest.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must have no query, fragment, user info or spaces".into());
     }
     Ok(())
@@ -367,12 +368,30 @@ mod tests {
     #[test]
     fn refusals_name_the_setting() {
         let cases = [
-            (MINIMAL.replace("https://issuer.example", "http://issuer.example"), "issuer: must be https://"),
-            (MINIMAL.replace("https://issuer.example", "https://i.example/?x"), "no query"),
-            (MINIMAL.replace("sqlite:state/issuer.db", "mysql://x"), "database: expected"),
-            (format!("{MINIMAL}\n[keys]\nprepublish_secs = 60\n"), "keys.prepublish_secs (60)"),
-            (format!("{MINIMAL}\n[tokens]\nmax_lifetime_secs = 0\n"), "tokens.max_lifetime_secs"),
-            (format!("{MINIMAL}\nsurprise = 1\n"), "unknown field `surprise`"),
+            (
+                MINIMAL.replace("https://issuer.example", "http://issuer.example"),
+                "issuer: must be https://",
+            ),
+            (
+                MINIMAL.replace("https://issuer.example", "https://i.example/?x"),
+                "no query",
+            ),
+            (
+                MINIMAL.replace("sqlite:state/issuer.db", "mysql://x"),
+                "database: expected",
+            ),
+            (
+                format!("{MINIMAL}\n[keys]\nprepublish_secs = 60\n"),
+                "keys.prepublish_secs (60)",
+            ),
+            (
+                format!("{MINIMAL}\n[tokens]\nmax_lifetime_secs = 0\n"),
+                "tokens.max_lifetime_secs",
+            ),
+            (
+                format!("{MINIMAL}\nsurprise = 1\n"),
+                "unknown field `surprise`",
+            ),
             (MINIMAL.replace("[tls]", "[other]"), "unknown field"),
         ];
         for (text, expected) in cases {
@@ -389,10 +408,16 @@ mod tests {
             listen = "127.0.0.1:8080"
             database = "sqlite:x.db"
         "#;
-        assert!(parse(plain).unwrap_err().to_string().contains("plain_http_on_loopback"));
+        assert!(parse(plain)
+            .unwrap_err()
+            .to_string()
+            .contains("plain_http_on_loopback"));
         let opted = format!("plain_http_on_loopback = true\n{plain}");
         assert!(parse(&opted).unwrap().tls.is_none());
         let wide = opted.replace("listen = \"127.0.0.1:8080\"", "listen = \"0.0.0.0:8080\"");
-        assert!(parse(&wide).unwrap_err().to_string().contains("only on a loopback address"));
+        assert!(parse(&wide)
+            .unwrap_err()
+            .to_string()
+            .contains("only on a loopback address"));
     }
 }

@@ -13,7 +13,9 @@ pub fn write_new(path: &Path, text: &str, mode: u32) -> Result<()> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
     #[cfg(not(unix))]
     let _ = mode;
-    let mut file = options.open(path).map_err(IssuerError::io("creating", path))?;
+    let mut file = options
+        .open(path)
+        .map_err(IssuerError::io("creating", path))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(IssuerError::io("writing", path))

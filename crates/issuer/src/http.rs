@@ -102,7 +102,12 @@ fn no_store(mut response: Response) -> Response {
 
 fn failed(issuer: &Issuer, endpoint: &str, e: OAuthError) -> Response {
     issuer.metrics.error(endpoint, e.code().as_str());
-    tracing::info!(endpoint, error = e.code().as_str(), description = e.description(), "refused");
+    tracing::info!(
+        endpoint,
+        error = e.code().as_str(),
+        description = e.description(),
+        "refused"
+    );
     e.into_response()
 }
 
@@ -135,7 +140,10 @@ async fn jwks(State(issuer): State<Arc<Issuer>>) -> Response {
             let max_age = issuer.config().jwks_max_age().as_secs();
             (
                 [
-                    (header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json")),
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/jwk-set+json"),
+                    ),
                     (
                         header::CACHE_CONTROL,
                         HeaderValue::from_str(&format!("public, max-age={max_age}"))
@@ -203,10 +211,11 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().call(request)
-        });
+        let service =
+            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                router.clone().call(request)
+            });
         let builder = Arc::clone(&builder);
         let acceptor = acceptor.clone();
         let watcher = graceful.watcher();

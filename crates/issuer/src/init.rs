@@ -9,9 +9,9 @@ use scitokens_format::{Clock, SystemClock};
 
 use crate::config::{Config, Database};
 use crate::error::{IssuerError, Result};
+use crate::files::write_new as write;
 use crate::keys::new_key;
 use crate::store::Store;
-use crate::files::write_new as write;
 use crate::tls::make_loopback_pair;
 
 /// What `init` makes.
@@ -41,7 +41,10 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Initialized> {
     std::fs::create_dir_all(dir).map_err(IssuerError::io("creating", dir))?;
     let config_path = dir.join("issuer.toml");
     if config_path.exists() {
-        return Err(IssuerError::config(&config_path, "already exists; init does not overwrite"));
+        return Err(IssuerError::config(
+            &config_path,
+            "already exists; init does not overwrite",
+        ));
     }
     let plain = options.issuer.starts_with("http://");
     let ca = if options.self_signed_tls && !plain {
@@ -54,7 +57,10 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Initialized> {
     let config = Config::parse(&config_path, &text)?;
     write(&config_path, &text, 0o644)?;
     let Database::Sqlite(_) = &config.database else {
-        return Err(IssuerError::config(&config_path, "init makes a SQLite database only"));
+        return Err(IssuerError::config(
+            &config_path,
+            "init makes a SQLite database only",
+        ));
     };
     let store = Store::open(&config.database)?;
     let now = SystemClock.now();

@@ -115,7 +115,9 @@ impl KeyRing {
     pub fn next_activation(&self, now: UnixTime, prepublish: Duration) -> UnixTime {
         let earliest = now.saturating_add(prepublish);
         match self.entries.last() {
-            Some(last) if last.activate_at >= earliest => last.activate_at.saturating_add(prepublish),
+            Some(last) if last.activate_at >= earliest => {
+                last.activate_at.saturating_add(prepublish)
+            }
             _ => earliest,
         }
     }
@@ -131,7 +133,10 @@ mod tests {
             .map(|&a| new_key(UnixTime::from_secs(0), UnixTime::from_secs(a)).unwrap())
             .collect();
         let kids = rows.iter().map(|r| r.kid.clone()).collect();
-        (KeyRing::from_rows(&rows, Duration::from_secs(600)).unwrap(), kids)
+        (
+            KeyRing::from_rows(&rows, Duration::from_secs(600)).unwrap(),
+            kids,
+        )
     }
 
     fn kids(keys: &[VerifyingKey]) -> Vec<String> {
@@ -168,7 +173,8 @@ mod tests {
         assert_eq!(next.as_secs(), 5000 + 3600);
         let (ring, _) = ring_one();
         assert_eq!(
-            ring.next_activation(UnixTime::from_secs(10), Duration::from_secs(3600)).as_secs(),
+            ring.next_activation(UnixTime::from_secs(10), Duration::from_secs(3600))
+                .as_secs(),
             3610
         );
     }

@@ -111,10 +111,12 @@ pub async fn start(config: Config) -> Result<Running> {
             addr: config.listen,
             source,
         })?;
-    let addr = listener.local_addr().map_err(|source| IssuerError::Listen {
-        addr: config.listen,
-        source,
-    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|source| IssuerError::Listen {
+            addr: config.listen,
+            source,
+        })?;
     let issuer = Arc::new(Issuer::open(config).await?);
     if issuer.keys().signer(issuer.now()).is_none() {
         tracing::warn!("no signing key is active: tokens cannot be issued until one is");

@@ -7,7 +7,6 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-
 use clap::{Parser, Subcommand};
 
 use scitokens_format::{Clock, SystemClock};
@@ -18,7 +17,11 @@ use scitokens_issuer::store::{ClientRow, Store};
 use scitokens_issuer::{Config, InitOptions, IssuerError, Result};
 
 #[derive(Parser)]
-#[command(name = "scitokens-issuer", version, about = "A SciTokens / WLCG token issuer (OAuth 2.0)")]
+#[command(
+    name = "scitokens-issuer",
+    version,
+    about = "A SciTokens / WLCG token issuer (OAuth 2.0)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -114,7 +117,10 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("scitokens-issuer: starting the runtime: {e}");
@@ -269,7 +275,9 @@ async fn clients(command: ClientsCommand) -> Result<()> {
                 println!("client {id} removed; its refresh tokens are revoked");
                 Ok(())
             } else {
-                Err(IssuerError::UnknownClient(scitokens_format::Untrusted::new(&id)))
+                Err(IssuerError::UnknownClient(
+                    scitokens_format::Untrusted::new(&id),
+                ))
             }
         }
     }
@@ -309,4 +317,3 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let _ = tokio::signal::ctrl_c().await;
 }
-

@@ -58,9 +58,17 @@ impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::with_prefix("scitokens_issuer");
         let issued = Family::<GrantLabel, Counter>::default();
-        registry.register("tokens_issued", "Access tokens issued, by grant", issued.clone());
+        registry.register(
+            "tokens_issued",
+            "Access tokens issued, by grant",
+            issued.clone(),
+        );
         let errors = Family::<ErrorLabel, Counter>::default();
-        registry.register("errors", "OAuth error answers, by endpoint and error code", errors.clone());
+        registry.register(
+            "errors",
+            "OAuth error answers, by endpoint and error code",
+            errors.clone(),
+        );
         let replays = Counter::default();
         registry.register(
             "refresh_replays",
@@ -68,9 +76,17 @@ impl Metrics {
             replays.clone(),
         );
         let revocations = Counter::default();
-        registry.register("revocations", "Tokens revoked through the revocation endpoint", revocations.clone());
+        registry.register(
+            "revocations",
+            "Tokens revoked through the revocation endpoint",
+            revocations.clone(),
+        );
         let limited = Family::<LimitLabel, Counter>::default();
-        registry.register("rate_limited", "Requests refused by a rate limit, by limit", limited.clone());
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate limit, by limit",
+            limited.clone(),
+        );
         let duration: HistogramFamily = Family::new_with_constructor(latency_histogram);
         registry.register(
             "request_duration_seconds",

@@ -395,7 +395,11 @@ mod tests {
         let mut no_refresh = config(&["storage.read:/data"]);
         no_refresh.grants = vec!["client_credentials".into()];
         let p = ClientPolicy::compile("svc", no_refresh, &caps()).unwrap();
-        assert!(!p.grant_scopes(Some("offline_access storage.read:/data")).unwrap().refresh);
+        assert!(
+            !p.grant_scopes(Some("offline_access storage.read:/data"))
+                .unwrap()
+                .refresh
+        );
     }
 
     #[test]
@@ -406,7 +410,9 @@ mod tests {
             p.grant_audiences(&["https://b.example".into()]).unwrap(),
             ["https://b.example"]
         );
-        let err = p.grant_audiences(&["https://c.example".into()]).unwrap_err();
+        let err = p
+            .grant_audiences(&["https://c.example".into()])
+            .unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidTarget);
     }
 
@@ -414,11 +420,20 @@ mod tests {
     fn compile_refusals_name_the_setting() {
         type Edit = Box<dyn Fn(&mut PolicyConfig)>;
         let cases: [(Edit, &str); 5] = [
-            (Box::new(|c| c.grants.push("implicit".into())), "grants: \"implicit\""),
-            (Box::new(|c| c.scopes.push("read:/{user}".into())), "placeholder"),
+            (
+                Box::new(|c| c.grants.push("implicit".into())),
+                "grants: \"implicit\"",
+            ),
+            (
+                Box::new(|c| c.scopes.push("read:/{user}".into())),
+                "placeholder",
+            ),
             (Box::new(|c| c.scopes.push("read:/a/..".into())), "scopes: "),
             (Box::new(|c| c.audiences.clear()), "audiences: at least one"),
-            (Box::new(|c| c.lifetime_secs = Some(7200)), "lifetime_secs must be between"),
+            (
+                Box::new(|c| c.lifetime_secs = Some(7200)),
+                "lifetime_secs must be between",
+            ),
         ];
         for (edit, expected) in cases {
             let mut c = config(&["read:/x"]);

@@ -126,7 +126,10 @@ mod tests {
         cache.remember("c", "$h1", "s");
         assert!(cache.known("c", "$h1", "s"));
         assert!(!cache.known("c", "$h1", "t"));
-        assert!(!cache.known("c", "$h2", "s"), "a replaced secret must be verified again");
+        assert!(
+            !cache.known("c", "$h2", "s"),
+            "a replaced secret must be verified again"
+        );
         assert!(!cache.known("d", "$h1", "s"));
         cache.forget("c");
         assert!(!cache.known("c", "$h1", "s"));

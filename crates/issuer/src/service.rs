@@ -172,11 +172,17 @@ impl Issuer {
 
     /// Counts a request from `address`; `429` past its limit.
     pub fn admit(&self, address: IpAddr) -> Result<(), OAuthError> {
-        self.limits.address(address).inspect_err(|_| self.metrics.limited("address"))
+        self.limits
+            .address(address)
+            .inspect_err(|_| self.metrics.limited("address"))
     }
 
     /// The token endpoint: a form body and its headers.
-    pub async fn token(&self, headers: &HeaderMap, body: &[u8]) -> Result<TokenResponse, OAuthError> {
+    pub async fn token(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<TokenResponse, OAuthError> {
         let form = Form::parse(headers, body)?;
         let grant = form.require("grant_type")?;
         let Some(grant) = GrantType::from_wire(grant) else {

@@ -53,9 +53,10 @@ pub fn make_loopback_pair(dir: &Path) -> Result<LoopbackPair> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "scitokens-issuer loopback test CA");
+    ca_params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        "scitokens-issuer loopback test CA",
+    );
     let ca_cert = ca_params.self_signed(&ca_key)?;
     let ca = CaIssuer::new(ca_params, ca_key);
     let leaf_key = KeyPair::generate()?;

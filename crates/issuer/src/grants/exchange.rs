@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use scitokens_format::scope::Scope;
-use scitokens_format::{names, Profile, UnixTime, UnverifiedToken, Untrusted};
+use scitokens_format::{names, Profile, UnixTime, Untrusted, UnverifiedToken};
 
 use super::{store_failed, ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE};
 use crate::oauth::{ErrorCode, Form, OAuthError};
@@ -59,10 +59,7 @@ impl Issuer {
         if claims.iss().optional(names::ISS).ok().flatten() != Some(self.config.issuer.as_str()) {
             return Err(subject_refused("not issued by this issuer"));
         }
-        let exp = claims
-            .exp()
-            .require(names::EXP)
-            .map_err(subject_refused)?;
+        let exp = claims.exp().require(names::EXP).map_err(subject_refused)?;
         if exp <= now {
             return Err(subject_refused("expired"));
         }
@@ -80,7 +77,11 @@ impl Issuer {
         let profile = Profile::detect(subject.header(), claims).map_err(subject_refused)?;
 
         // Scopes: each requested one within the subject's.
-        let held = match claims.scope().optional(names::SCOPE).map_err(subject_refused)? {
+        let held = match claims
+            .scope()
+            .optional(names::SCOPE)
+            .map_err(subject_refused)?
+        {
             Some(text) => Scope::parse_list(text).map_err(subject_refused)?,
             None => Vec::new(),
         };
@@ -140,7 +141,11 @@ impl Issuer {
         if lifetime < Duration::from_secs(1) {
             return Err(subject_refused("expires in under a second"));
         }
-        let sub = claims.sub().optional(names::SUB).map_err(subject_refused)?.unwrap_or("");
+        let sub = claims
+            .sub()
+            .optional(names::SUB)
+            .map_err(subject_refused)?
+            .unwrap_or("");
         let mut act = json!({ "sub": client.id() });
         if let Some(earlier) = claims.get("act") {
             act["act"] = earlier.clone();
@@ -167,4 +172,3 @@ impl Issuer {
         })
     }
 }
-

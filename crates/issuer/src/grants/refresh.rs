@@ -51,7 +51,10 @@ impl Issuer {
             Redeemed::Refused(reason) => return Err(OAuthError::grant(reason)),
             Redeemed::Replayed => {
                 self.metrics.replay();
-                tracing::warn!(client = client.id(), "refresh token replayed; family revoked");
+                tracing::warn!(
+                    client = client.id(),
+                    "refresh token replayed; family revoked"
+                );
                 return Err(OAuthError::grant(
                     "refresh_token: already used; every token of its grant is now revoked",
                 ));

@@ -34,7 +34,12 @@ impl Issuer {
                 return Ok(());
             };
             let claims = verified.claims();
-            if claims.string("client_id").optional("client_id").ok().flatten() != Some(client.id())
+            if claims
+                .string("client_id")
+                .optional("client_id")
+                .ok()
+                .flatten()
+                != Some(client.id())
             {
                 return Err(not_yours());
             }
@@ -45,7 +50,10 @@ impl Issuer {
                 return Ok(());
             };
             if exp > now {
-                self.store.revoke_jti(jti, exp).await.map_err(store_failed)?;
+                self.store
+                    .revoke_jti(jti, exp)
+                    .await
+                    .map_err(store_failed)?;
                 self.metrics.revocation();
             }
             return Ok(());

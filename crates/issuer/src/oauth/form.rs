@@ -25,9 +25,8 @@ pub struct Form {
 fn decode(raw: &str, what: &str) -> Result<String, OAuthError> {
     let spaced = raw.replace('+', " ");
     let bytes: Vec<u8> = percent_decode(spaced.as_bytes()).collect();
-    let text = String::from_utf8(bytes).map_err(|_| {
-        OAuthError::request(format!("{what} {} is not UTF-8", Untrusted::new(raw)))
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| OAuthError::request(format!("{what} {} is not UTF-8", Untrusted::new(raw))))?;
     if text.chars().any(char::is_control) {
         return Err(OAuthError::request(format!(
             "{what} {} holds a control character",
@@ -92,8 +91,7 @@ impl Form {
             if value.is_empty() {
                 continue;
             }
-            if !REPEATABLE.contains(&name.as_str()) && form.params.iter().any(|(n, _)| *n == name)
-            {
+            if !REPEATABLE.contains(&name.as_str()) && form.params.iter().any(|(n, _)| *n == name) {
                 return Err(OAuthError::request(format!(
                     "parameter {} appears more than once",
                     Untrusted::new(&name)
@@ -145,16 +143,27 @@ mod tests {
         let form = headers("application/x-www-form-urlencoded; charset=UTF-8");
         let cases: [(&HeaderMap, &[u8], &str); 6] = [
             (&headers("application/json"), b"a=b", "Content-Type must be"),
-            (&headers("application/x-www-form-urlencoded; charset=latin1"), b"a=b", "charset"),
+            (
+                &headers("application/x-www-form-urlencoded; charset=latin1"),
+                b"a=b",
+                "charset",
+            ),
             (&form, b"a=%ff", "parameter a \"%ff\" is not UTF-8"),
             (&form, b"a=x%0ay", "control character"),
-            (&form, b"grant_type=a&grant_type=b", "grant_type\" appears more than once"),
+            (
+                &form,
+                b"grant_type=a&grant_type=b",
+                "grant_type\" appears more than once",
+            ),
             (&form, &[b'a', b'=', 0xff], "body is not UTF-8"),
         ];
         for (h, body, expected) in cases {
             let err = Form::parse(h, body).unwrap_err();
             assert_eq!(err.code(), super::super::ErrorCode::InvalidRequest);
-            assert!(err.description().contains(expected), "{err} lacks {expected}");
+            assert!(
+                err.description().contains(expected),
+                "{err} lacks {expected}"
+            );
         }
         let many = "a=1&".repeat(MAX_PARAMS + 1);
         assert!(Form::parse(&form, many.as_bytes()).is_err());

@@ -195,7 +195,10 @@ impl Store {
     ) -> Result<Revoked> {
         let client = client.to_owned();
         match self {
-            Store::Sqlite(s) => s.run(move |db| db.revoke_refresh(&digest, &client, now)).await,
+            Store::Sqlite(s) => {
+                s.run(move |db| db.revoke_refresh(&digest, &client, now))
+                    .await
+            }
         }
     }
 

@@ -115,8 +115,10 @@ impl SqliteStore {
 #[cfg(unix)]
 fn restrict(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(IssuerError::io("restricting the database's permissions", path))
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(IssuerError::io(
+        "restricting the database's permissions",
+        path,
+    ))
 }
 
 #[cfg(not(unix))]
@@ -141,7 +143,9 @@ impl Db {
     }
 
     pub(super) fn remove_client(&mut self, id: &str, now: UnixTime) -> Result<bool> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let removed = tx.execute("DELETE FROM clients WHERE id = ?1", [id])?;
         tx.execute(
             "UPDATE refresh_families SET revoked_at = ?2 WHERE client_id = ?1 AND revoked_at IS NULL",
@@ -203,7 +207,9 @@ impl Db {
     }
 
     pub(super) fn remove_keys(&mut self, kids: &[String]) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for kid in kids {
             tx.execute("DELETE FROM signing_keys WHERE kid = ?1", [kid])?;
         }
@@ -220,7 +226,9 @@ impl Db {
     ) -> Result<()> {
         let audiences = serde_json::to_string(&family.audiences)
             .map_err(|e| IssuerError::Corrupt(e.to_string()))?;
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO refresh_families (id, client_id, subject, scope, audiences, created, expires_at) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -250,7 +258,9 @@ impl Db {
         idle: Duration,
         now: UnixTime,
     ) -> Result<Redeemed> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found = tx
             .query_row(
                 "SELECT f.id, f.client_id, f.subject, f.scope, f.audiences, f.expires_at, \
@@ -335,7 +345,9 @@ impl Db {
         client: &str,
         now: UnixTime,
     ) -> Result<Revoked> {
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let owner = tx
             .query_row(
                 "SELECT f.id, f.client_id FROM refresh_tokens t \
@@ -370,14 +382,18 @@ impl Db {
     pub(super) fn jti_revoked(&mut self, jti: &str) -> Result<bool> {
         Ok(self
             .conn
-            .query_row("SELECT 1 FROM revoked_jtis WHERE jti = ?1", [jti], |_| Ok(()))
+            .query_row("SELECT 1 FROM revoked_jtis WHERE jti = ?1", [jti], |_| {
+                Ok(())
+            })
             .optional()?
             .is_some())
     }
 
     pub(super) fn prune(&mut self, now: UnixTime) -> Result<usize> {
         let now = now.as_secs();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut n = tx.execute("DELETE FROM revoked_jtis WHERE expires_at <= ?1", [now])?;
         n += tx.execute("DELETE FROM refresh_families WHERE expires_at <= ?1", [now])?;
         // Used tokens are kept while their family lives: a replay must still be recognised.
@@ -389,4 +405,3 @@ impl Db {
         Ok(n)
     }
 }
-
