@@ -7,13 +7,16 @@ use std::sync::RwLock;
 
 use crate::error::Result;
 use crate::oauth::{ErrorCode, OAuthError, Presented};
-use crate::secret::{verify_secret, VerifiedSecrets};
+use crate::secret::{hash_secret, new_secret, verify_secret, VerifiedSecrets};
 use crate::store::{ClientRow, Store};
 
 /// The registered clients (id and secret hash), reloaded from the store.
 pub struct ClientRegistry {
     rows: RwLock<HashMap<String, ClientRow>>,
     verified: VerifiedSecrets,
+    /// A hash no secret matches, checked for unknown ids so that they take as long to refuse
+    /// as a wrong secret.
+    decoy: String,
 }
 
 /// The same answer for an unknown client and a wrong secret: no way to probe for ids.
@@ -32,6 +35,7 @@ impl ClientRegistry {
         Ok(ClientRegistry {
             rows: RwLock::new(rows.into_iter().map(|r| (r.id.clone(), r)).collect()),
             verified: VerifiedSecrets::new()?,
+            decoy: hash_secret(&new_secret()?)?,
         })
     }
 
@@ -75,6 +79,9 @@ impl ClientRegistry {
                     OAuthError::server()
                 })?;
                 let Some(row) = row else {
+                    let (secret, decoy) = (presented.secret.clone(), self.decoy.clone());
+                    let _ =
+                        tokio::task::spawn_blocking(move || verify_secret(&secret, &decoy)).await;
                     return Err(refused(presented));
                 };
                 self.rows
