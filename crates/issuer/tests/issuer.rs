@@ -265,9 +265,13 @@ fn bad_requests_get_rfc_6749_errors_and_store_nothing() {
         assert!(description.contains(detail), "{description} lacks {detail}");
         assert_eq!(answer.cache_control.as_deref(), Some("no-store"));
     }
-    // A body over the limit is refused before it is read.
+    // A body over the limit is refused from its Content-Length, before it is read. The
+    // client may still be sending when the server answers and closes: it then sees a reset
+    // instead of the 413, so the server's log is the witness.
     let huge = vec![b'a'; 64 * 1024];
-    assert_eq!(c.post_raw("/token", form, &huge).status, 413);
+    let answer = c.post_raw("/token", form, &huge);
+    assert!(matches!(answer.status, 413 | 0), "{answer:?}");
+    assert!(node.log().contains("status=413"), "{}", node.log());
 
     let db = setup.db();
     let count = |table: &str| -> i64 {
