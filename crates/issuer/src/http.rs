@@ -25,9 +25,9 @@ use crate::oauth::OAuthError;
 use crate::service::Issuer;
 
 /// Longest TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for open connections.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The issuer's routes.
 pub fn router(issuer: Arc<Issuer>) -> Router {
