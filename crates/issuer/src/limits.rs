@@ -87,4 +87,21 @@ mod tests {
         assert_eq!(err.code(), crate::oauth::ErrorCode::TemporarilyUnavailable);
         assert!(limits.address(b).is_ok(), "limits are per address");
     }
+
+    #[test]
+    fn clients_have_their_own_buckets() {
+        let limits = Limits::new(&LimitsConfig {
+            per_client_per_second: 1,
+            per_client_burst: 1,
+            ..LimitsConfig::default()
+        });
+        assert!(limits.client("a").is_ok());
+        let err = limits.client("a").unwrap_err();
+        assert_eq!(err.code(), crate::oauth::ErrorCode::TemporarilyUnavailable);
+        assert!(limits.client("b").is_ok(), "limits are per client");
+        assert!(
+            limits.address([127, 0, 0, 1].into()).is_ok(),
+            "and apart from addresses"
+        );
+    }
 }

@@ -337,6 +337,24 @@ impl ClientPolicy {
     }
 }
 
+/// The requested scopes, each of which one of `held` must include (path-aware): the test of
+/// every attenuation (a refresh narrowing its family, a token exchange). `invalid_scope` for
+/// the first that none includes, saying it is not within `held_by`.
+pub fn narrow(held: &[Scope], requested: &str, held_by: &str) -> Result<String, OAuthError> {
+    let mut out = Vec::new();
+    for entry in requested.split(' ').filter(|e| !e.is_empty()) {
+        let scope = parse_requested(entry)?;
+        if !held.iter().any(|h| h.includes(&scope)) {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                format!("scope: {scope} is not within {held_by}"),
+            ));
+        }
+        out.push(scope);
+    }
+    Ok(join_scopes(&out))
+}
+
 /// Parses one requested scope; `invalid_scope` naming it if malformed.
 pub fn parse_requested(entry: &str) -> Result<Scope, OAuthError> {
     Scope::parse(entry).map_err(|e| OAuthError::new(ErrorCode::InvalidScope, format!("scope: {e}")))

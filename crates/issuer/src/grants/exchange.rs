@@ -12,7 +12,7 @@ use scitokens_format::{names, Profile, UnixTime, Untrusted, UnverifiedToken};
 
 use super::{store_failed, ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE};
 use crate::oauth::{ErrorCode, Form, OAuthError};
-use crate::policy::{join_scopes, parse_requested, ClientPolicy, OFFLINE_ACCESS};
+use crate::policy::{join_scopes, narrow, ClientPolicy, OFFLINE_ACCESS};
 use crate::service::{Issuer, Mint, TokenResponse};
 
 /// Clock skew allowed on the subject token's `nbf`.
@@ -88,24 +88,13 @@ impl Issuer {
         let scope = match form.get("scope")? {
             None => join_scopes(&held),
             Some(requested) => {
-                let mut out = Vec::new();
-                for entry in requested.split(' ').filter(|e| !e.is_empty()) {
-                    if entry == OFFLINE_ACCESS {
-                        return Err(OAuthError::new(
-                            ErrorCode::InvalidScope,
-                            "offline_access: token exchange issues access tokens only",
-                        ));
-                    }
-                    let scope = parse_requested(entry)?;
-                    if !held.iter().any(|h| h.includes(&scope)) {
-                        return Err(OAuthError::new(
-                            ErrorCode::InvalidScope,
-                            format!("scope: {scope} is not within the subject token's scopes"),
-                        ));
-                    }
-                    out.push(scope);
+                if requested.split(' ').any(|e| e == OFFLINE_ACCESS) {
+                    return Err(OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        "offline_access: token exchange issues access tokens only",
+                    ));
                 }
-                join_scopes(&out)
+                narrow(&held, requested, "the subject token's scopes")?
             }
         };
 

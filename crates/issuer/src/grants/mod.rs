@@ -9,7 +9,7 @@ mod revoke;
 use scitokens_format::UnixTime;
 
 use crate::oauth::OAuthError;
-use crate::secret::{new_secret, random_bytes, token_digest};
+use crate::secret::{new_secret, token_digest};
 use crate::service::Issuer;
 use crate::store::Family;
 
@@ -37,7 +37,10 @@ impl Issuer {
         now: UnixTime,
     ) -> Result<String, OAuthError> {
         let token = new_secret().map_err(store_failed)?;
-        let id = hex(&random_bytes::<16>().map_err(store_failed)?);
+        let id = scitokens_format::new_jti().map_err(|e| {
+            tracing::error!(error = %e, "random family id");
+            OAuthError::server()
+        })?;
         let tokens = &self.config.tokens;
         let family = Family {
             id,
@@ -54,8 +57,4 @@ impl Issuer {
             .map_err(store_failed)?;
         Ok(token)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -6,8 +6,8 @@ use scitokens_format::scope::Scope;
 use scitokens_format::UnixTime;
 
 use super::store_failed;
-use crate::oauth::{ErrorCode, Form, OAuthError};
-use crate::policy::{join_scopes, parse_requested, ClientPolicy};
+use crate::oauth::{Form, OAuthError};
+use crate::policy::{narrow, ClientPolicy};
 use crate::secret::{new_secret, token_digest};
 use crate::service::{Issuer, Mint, TokenResponse};
 use crate::store::Redeemed;
@@ -31,7 +31,7 @@ impl Issuer {
                     .await
                     .map_err(store_failed)?
                     .ok_or_else(|| OAuthError::grant("refresh_token: unknown"))?;
-                Some(narrow(&granted, requested)?)
+                Some(narrow_family(&granted, requested)?)
             }
         };
         let next = new_secret().map_err(store_failed)?;
@@ -84,23 +84,11 @@ impl Issuer {
     }
 }
 
-/// The requested scopes, each of which one of `granted`'s must include; `invalid_scope` for
-/// the first that none does.
-pub(super) fn narrow(granted: &str, requested: &str) -> Result<String, OAuthError> {
+/// The requested scopes within a family's stored `scope` claim.
+fn narrow_family(granted: &str, requested: &str) -> Result<String, OAuthError> {
     let granted = Scope::parse_list(granted).map_err(|e| {
         tracing::error!(error = %e, "stored scope");
         OAuthError::server()
     })?;
-    let mut out = Vec::new();
-    for entry in requested.split(' ').filter(|e| !e.is_empty()) {
-        let scope = parse_requested(entry)?;
-        if !granted.iter().any(|g| g.includes(&scope)) {
-            return Err(OAuthError::new(
-                ErrorCode::InvalidScope,
-                format!("scope: {scope} is not within what was granted"),
-            ));
-        }
-        out.push(scope);
-    }
-    Ok(join_scopes(&out))
+    narrow(&granted, requested, "what was granted")
 }
