@@ -1,7 +1,8 @@
 //! The issuer's tokens in the incumbents' hands: Python `scitokens` discovers the issuer's keys
 //! over HTTPS with urllib (trusting the test CA through `SSL_CERT_FILE`) and enforces; Debian's
 //! scitokens-cpp verifies with the key cache it shares with this workspace's, which discovered
-//! the keys (scitokens-cpp 0.7 cannot be given a CA file for its own fetches).
+//! the keys (scitokens-cpp 0.7 cannot be given a CA file for its own fetches). An independent
+//! OAuth client library (Authlib, from PyPI) drives every grant and the revocation endpoint.
 
 #![allow(clippy::unwrap_used)]
 
@@ -121,4 +122,78 @@ fn scitokens_cpp_verifies_with_the_shared_key_cache() {
         !out.status.success(),
         "scitokens-cpp accepted a forged token"
     );
+}
+
+const OAUTH_POLICY: &str = r#"
+[clients.svc]
+grants = ["client_credentials", "refresh_token"]
+scopes = ["storage.read:/data"]
+audiences = ["https://storage.example"]
+
+[clients.broker]
+grants = ["token_exchange"]
+audiences = ["https://storage.example"]
+"#;
+
+#[test]
+fn an_independent_oauth_client_library_drives_every_grant() {
+    let Some(Reference::Python(python)) = Reference::python() else {
+        return;
+    };
+    let has_authlib = Command::new(&python)
+        .args(["-c", "import authlib, requests"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_authlib {
+        assert!(
+            !scitokens_testkit::interop_required(),
+            "Authlib is missing from the reference virtualenv (.ci/setup installs it)"
+        );
+        return;
+    }
+    let setup = Setup::new(&[], OAUTH_POLICY);
+    let secrets = setup.dir.path();
+    for id in ["svc", "broker"] {
+        let file = secrets.join(format!("{id}.secret"));
+        let out = setup.run(&[
+            "clients",
+            "add",
+            id,
+            "--secret-file",
+            file.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let node = setup.serve();
+    let out = Command::new(&python)
+        .arg(scitokens_testkit::testdata().join("interop/oauth_client.py"))
+        .arg(&setup.url)
+        .args(["svc", secrets.join("svc.secret").to_str().unwrap()])
+        .args(["broker", secrets.join("broker.secret").to_str().unwrap()])
+        .env("REQUESTS_CA_BUNDLE", &setup.ca)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        node.log()
+    );
+    let seen: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(seen["client_credentials"]["token_type"], "Bearer");
+    assert_eq!(seen["client_credentials"]["scope"], "storage.read:/data");
+    assert_eq!(seen["refresh_rotated"], true);
+    assert_eq!(seen["replay_error"], "invalid_grant");
+    assert_eq!(seen["exchange"]["scope"], "storage.read:/data/sub");
+    assert_eq!(seen["widen_error"], "invalid_scope");
+    assert_eq!(seen["revoke_status"], 200);
+    assert_eq!(seen["revoked_error"], "invalid_grant");
+    assert_eq!(seen["wrong_secret_error"], "invalid_client");
+    let exchanged = seen["exchanged_token"].as_str().unwrap();
+    assert_eq!(common::claims(exchanged)["act"]["sub"], "broker");
 }
