@@ -22,7 +22,11 @@ pub enum IssuerError {
     /// The database refused an operation.
     #[error("database: {0}")]
     Database(#[from] rusqlite::Error),
-    /// The database holds something this version cannot read.
+    /// PostgreSQL refused an operation or the connection failed.
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// The database holds something this version cannot read, or its connection settings or
+    /// pool failed.
     #[error("database: {0}")]
     Corrupt(String),
     /// A file could not be read or written.

@@ -62,7 +62,7 @@ pub async fn init(dir: &Path, options: &InitOptions) -> Result<Initialized> {
             "init makes a SQLite database only",
         ));
     };
-    let store = Store::open(&config.database)?;
+    let store = Store::open(&config.database).await?;
     let now = SystemClock.now();
     let key = new_key(now, now)?;
     let kid = key.kid.clone();

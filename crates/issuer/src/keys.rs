@@ -111,14 +111,16 @@ impl KeyRing {
     }
 
     /// The activation time a key made at `now` gets from `keys rotate`: after the
-    /// pre-publication period, and after the newest scheduled key.
+    /// pre-publication period, and after the newest scheduled key; at once when there is no
+    /// key at all (no verifier can have met this issuer yet: a new PostgreSQL database).
     pub fn next_activation(&self, now: UnixTime, prepublish: Duration) -> UnixTime {
         let earliest = now.saturating_add(prepublish);
         match self.entries.last() {
+            None => now,
             Some(last) if last.activate_at >= earliest => {
                 last.activate_at.saturating_add(prepublish)
             }
-            _ => earliest,
+            Some(_) => earliest,
         }
     }
 }
@@ -177,6 +179,13 @@ mod tests {
                 .as_secs(),
             3610
         );
+    }
+
+    #[test]
+    fn the_first_key_of_an_empty_database_signs_at_once() {
+        let empty = KeyRing::from_rows(&[], Duration::from_secs(600)).unwrap();
+        let now = UnixTime::from_secs(10);
+        assert_eq!(empty.next_activation(now, Duration::from_secs(3600)), now);
     }
 
     fn ring_one() -> (KeyRing, Vec<String>) {

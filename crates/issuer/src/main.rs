@@ -137,9 +137,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn open(config: &Path) -> Result<(Config, Store)> {
+async fn open(config: &Path) -> Result<(Config, Store)> {
     let config = Config::load(config)?;
-    let store = Store::open(&config.database)?;
+    let store = Store::open(&config.database).await?;
     Ok((config, store))
 }
 
@@ -170,7 +170,7 @@ async fn run(command: Command) -> Result<()> {
         Command::Serve { config } => serve(&config).await,
         Command::Keys { command } => match command {
             KeysCommand::Rotate { config } => {
-                let (config, store) = open(&config)?;
+                let (config, store) = open(&config).await?;
                 let now = SystemClock.now();
                 let ring = KeyRing::from_rows(&store.keys().await?, config.tokens.max_lifetime)?;
                 let activate = ring.next_activation(now, config.prepublish());
@@ -184,7 +184,7 @@ async fn run(command: Command) -> Result<()> {
                 store.add_key(row).await
             }
             KeysCommand::List { config } => {
-                let (config, store) = open(&config)?;
+                let (config, store) = open(&config).await?;
                 let now = SystemClock.now();
                 let rows = store.keys().await?;
                 let ring = KeyRing::from_rows(&rows, config.tokens.max_lifetime)?;
@@ -224,7 +224,7 @@ async fn clients(command: ClientsCommand) -> Result<()> {
                 id: scitokens_format::Untrusted::new(&id),
                 reason,
             })?;
-            let (config, store) = open(&config)?;
+            let (config, store) = open(&config).await?;
             let secret = new_secret()?;
             let hash = tokio::task::spawn_blocking({
                 let secret = secret.clone();
@@ -259,7 +259,7 @@ async fn clients(command: ClientsCommand) -> Result<()> {
             Ok(())
         }
         ClientsCommand::List { config } => {
-            let (config, store) = open(&config)?;
+            let (config, store) = open(&config).await?;
             for row in store.clients().await? {
                 let policy = if config.clients.contains_key(&row.id) {
                     "policy"
@@ -271,7 +271,7 @@ async fn clients(command: ClientsCommand) -> Result<()> {
             Ok(())
         }
         ClientsCommand::Remove { id, config } => {
-            let (_, store) = open(&config)?;
+            let (_, store) = open(&config).await?;
             if store.remove_client(&id, SystemClock.now()).await? {
                 println!("client {id} removed; its refresh tokens are revoked");
                 Ok(())

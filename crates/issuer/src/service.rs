@@ -73,7 +73,7 @@ impl std::fmt::Debug for Issuer {
 impl Issuer {
     /// Opens the store and loads keys and clients.
     pub async fn open(config: Config) -> Result<Issuer> {
-        let store = Store::open(&config.database)?;
+        let store = Store::open(&config.database).await?;
         Issuer::with_store(config, store, Arc::new(SystemClock)).await
     }
 

@@ -2,10 +2,12 @@
 //! families, revoked access-token ids. SQLite by default; every operation that must be atomic
 //! across processes (redeeming a refresh token above all) is one transaction.
 
+mod postgres;
 mod sqlite;
 
 use scitokens_format::UnixTime;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::config::Database;
@@ -63,6 +65,75 @@ pub enum Redeemed {
     Replayed,
 }
 
+/// A family as stored (audiences as JSON, times in seconds): what a backend reads.
+pub(crate) struct FamilyRow {
+    pub(crate) id: String,
+    pub(crate) client_id: String,
+    pub(crate) subject: String,
+    pub(crate) scope: String,
+    pub(crate) audiences: String,
+    pub(crate) expires_at: i64,
+}
+
+/// A presented refresh token as found, with its family, inside the redeeming transaction.
+pub(crate) struct Presented {
+    pub(crate) family: FamilyRow,
+    pub(crate) family_revoked: bool,
+    pub(crate) expires_at: i64,
+    pub(crate) used: bool,
+}
+
+/// What a backend must do with a presented refresh token.
+pub(crate) enum Verdict {
+    /// Refuse it, changing nothing.
+    Refuse(&'static str),
+    /// Revoke this family (a spent token came back), then answer [`Redeemed::Replayed`].
+    Replay(String),
+    /// Mark it used and store its successor, expiring at the time given.
+    Rotate(Family, UnixTime),
+}
+
+/// The one decision on a presented refresh token, shared by every backend: unknown, another
+/// client's, revoked, spent (a replay), expired, or good to rotate (its successor idles out
+/// `idle` after `now`, never after its family).
+pub(crate) fn judge(
+    found: Option<Presented>,
+    client: &str,
+    now: UnixTime,
+    idle: std::time::Duration,
+) -> Result<Verdict> {
+    let Some(found) = found else {
+        return Ok(Verdict::Refuse("refresh_token: unknown"));
+    };
+    let f = found.family;
+    if f.client_id != client {
+        return Ok(Verdict::Refuse("refresh_token: issued to another client"));
+    }
+    if found.family_revoked {
+        return Ok(Verdict::Refuse("refresh_token: revoked"));
+    }
+    if found.used {
+        return Ok(Verdict::Replay(f.id));
+    }
+    let family_end = UnixTime::from_secs(f.expires_at);
+    if UnixTime::from_secs(found.expires_at) <= now || family_end <= now {
+        return Ok(Verdict::Refuse("refresh_token: expired"));
+    }
+    let audiences: Vec<String> = serde_json::from_str(&f.audiences)
+        .map_err(|e| IssuerError::Corrupt(format!("refresh family audiences: {e}")))?;
+    Ok(Verdict::Rotate(
+        Family {
+            id: f.id,
+            client_id: f.client_id,
+            subject: f.subject,
+            scope: f.scope,
+            audiences,
+            expires_at: family_end,
+        },
+        now.saturating_add(idle).min(family_end),
+    ))
+}
+
 /// What a revocation request found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Revoked {
@@ -79,16 +150,16 @@ pub enum Revoked {
 pub enum Store {
     /// A SQLite file.
     Sqlite(SqliteStore),
+    /// A PostgreSQL database.
+    Postgres(PgStore),
 }
 
 impl Store {
     /// Opens (creating if needed) the database the configuration names.
-    pub fn open(database: &Database) -> Result<Store> {
+    pub async fn open(database: &Database) -> Result<Store> {
         match database {
             Database::Sqlite(path) => Ok(Store::Sqlite(SqliteStore::open(path)?)),
-            Database::Postgres(_) => Err(IssuerError::Corrupt(
-                "PostgreSQL storage is not built in this version".into(),
-            )),
+            Database::Postgres(url) => Ok(Store::Postgres(PgStore::open(url).await?)),
         }
     }
 
@@ -96,6 +167,7 @@ impl Store {
     pub async fn add_client(&self, row: ClientRow) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.run(move |db| db.add_client(&row)).await,
+            Store::Postgres(p) => p.add_client(&row).await,
         }
     }
 
@@ -104,6 +176,7 @@ impl Store {
         let id = id.to_owned();
         match self {
             Store::Sqlite(s) => s.run(move |db| db.remove_client(&id, now)).await,
+            Store::Postgres(p) => p.remove_client(&id, now).await,
         }
     }
 
@@ -111,6 +184,7 @@ impl Store {
     pub async fn clients(&self) -> Result<Vec<ClientRow>> {
         match self {
             Store::Sqlite(s) => s.run(|db| db.clients()).await,
+            Store::Postgres(p) => p.clients().await,
         }
     }
 
@@ -119,6 +193,7 @@ impl Store {
         let id = id.to_owned();
         match self {
             Store::Sqlite(s) => s.run(move |db| db.client(&id)).await,
+            Store::Postgres(p) => p.client(&id).await,
         }
     }
 
@@ -126,6 +201,7 @@ impl Store {
     pub async fn keys(&self) -> Result<Vec<KeyRow>> {
         match self {
             Store::Sqlite(s) => s.run(|db| db.keys()).await,
+            Store::Postgres(p) => p.keys().await,
         }
     }
 
@@ -133,6 +209,7 @@ impl Store {
     pub async fn add_key(&self, row: KeyRow) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.run(move |db| db.add_key(&row)).await,
+            Store::Postgres(p) => p.add_key(&row).await,
         }
     }
 
@@ -140,6 +217,7 @@ impl Store {
     pub async fn remove_keys(&self, kids: Vec<String>) -> Result<()> {
         match self {
             Store::Sqlite(s) => s.run(move |db| db.remove_keys(&kids)).await,
+            Store::Postgres(p) => p.remove_keys(&kids).await,
         }
     }
 
@@ -157,6 +235,7 @@ impl Store {
                 s.run(move |db| db.start_family(&family, &digest, token_expires, now))
                     .await
             }
+            Store::Postgres(p) => p.start_family(&family, &digest, token_expires, now).await,
         }
     }
 
@@ -176,6 +255,7 @@ impl Store {
                 s.run(move |db| db.redeem(&digest, &client, &next, idle, now))
                     .await
             }
+            Store::Postgres(p) => p.redeem(&digest, &client, &next, idle, now).await,
         }
     }
 
@@ -183,6 +263,7 @@ impl Store {
     pub async fn family_scope(&self, digest: [u8; 32]) -> Result<Option<String>> {
         match self {
             Store::Sqlite(s) => s.run(move |db| db.family_scope(&digest)).await,
+            Store::Postgres(p) => p.family_scope(&digest).await,
         }
     }
 
@@ -199,6 +280,7 @@ impl Store {
                 s.run(move |db| db.revoke_refresh(&digest, &client, now))
                     .await
             }
+            Store::Postgres(p) => p.revoke_refresh(&digest, &client, now).await,
         }
     }
 
@@ -207,6 +289,7 @@ impl Store {
         let jti = jti.to_owned();
         match self {
             Store::Sqlite(s) => s.run(move |db| db.revoke_jti(&jti, expires)).await,
+            Store::Postgres(p) => p.revoke_jti(&jti, expires).await,
         }
     }
 
@@ -215,6 +298,7 @@ impl Store {
         let jti = jti.to_owned();
         match self {
             Store::Sqlite(s) => s.run(move |db| db.jti_revoked(&jti)).await,
+            Store::Postgres(p) => p.jti_revoked(&jti).await,
         }
     }
 
@@ -222,6 +306,7 @@ impl Store {
     pub async fn prune(&self, now: UnixTime) -> Result<usize> {
         match self {
             Store::Sqlite(s) => s.run(move |db| db.prune(now)).await,
+            Store::Postgres(p) => p.prune(now).await,
         }
     }
 }

@@ -9,7 +9,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use scitokens_format::{UnixTime, Untrusted};
 
-use super::{ClientRow, Family, KeyRow, Redeemed, Revoked};
+use super::{judge, ClientRow, Family, FamilyRow, KeyRow, Presented, Redeemed, Revoked, Verdict};
 use crate::error::{IssuerError, Result};
 
 /// How long a writer waits for another process's transaction.
@@ -269,62 +269,46 @@ impl Db {
                  WHERE t.digest = ?1",
                 [&digest[..]],
                 |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, Option<i64>>(6)?,
-                        r.get::<_, i64>(7)?,
-                        r.get::<_, Option<i64>>(8)?,
-                    ))
+                    Ok(Presented {
+                        family: FamilyRow {
+                            id: r.get(0)?,
+                            client_id: r.get(1)?,
+                            subject: r.get(2)?,
+                            scope: r.get(3)?,
+                            audiences: r.get(4)?,
+                            expires_at: r.get(5)?,
+                        },
+                        family_revoked: r.get::<_, Option<i64>>(6)?.is_some(),
+                        expires_at: r.get(7)?,
+                        used: r.get::<_, Option<i64>>(8)?.is_some(),
+                    })
                 },
             )
             .optional()?;
-        let Some((id, owner, subject, scope, audiences, family_end, revoked, token_end, used)) =
-            found
-        else {
-            return Ok(Redeemed::Refused("refresh_token: unknown"));
-        };
-        if owner != client {
-            return Ok(Redeemed::Refused("refresh_token: issued to another client"));
+        match judge(found, client, now, idle)? {
+            Verdict::Refuse(reason) => Ok(Redeemed::Refused(reason)),
+            Verdict::Replay(family) => {
+                tx.execute(
+                    "UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1",
+                    params![family, now.as_secs()],
+                )?;
+                tx.commit()?;
+                Ok(Redeemed::Replayed)
+            }
+            Verdict::Rotate(family, next_end) => {
+                tx.execute(
+                    "UPDATE refresh_tokens SET used_at = ?2 WHERE digest = ?1",
+                    params![&digest[..], now.as_secs()],
+                )?;
+                tx.execute(
+                    "INSERT INTO refresh_tokens (digest, family_id, created, expires_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![&next[..], family.id, now.as_secs(), next_end.as_secs()],
+                )?;
+                tx.commit()?;
+                Ok(Redeemed::Rotated(family))
+            }
         }
-        if revoked.is_some() {
-            return Ok(Redeemed::Refused("refresh_token: revoked"));
-        }
-        if used.is_some() {
-            tx.execute(
-                "UPDATE refresh_families SET revoked_at = ?2 WHERE id = ?1",
-                params![id, now.as_secs()],
-            )?;
-            tx.commit()?;
-            return Ok(Redeemed::Replayed);
-        }
-        if time(token_end) <= now || time(family_end) <= now {
-            return Ok(Redeemed::Refused("refresh_token: expired"));
-        }
-        tx.execute(
-            "UPDATE refresh_tokens SET used_at = ?2 WHERE digest = ?1",
-            params![&digest[..], now.as_secs()],
-        )?;
-        let next_end = now.saturating_add(idle).min(time(family_end));
-        tx.execute(
-            "INSERT INTO refresh_tokens (digest, family_id, created, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![&next[..], id, now.as_secs(), next_end.as_secs()],
-        )?;
-        tx.commit()?;
-        let audiences: Vec<String> = serde_json::from_str(&audiences)
-            .map_err(|e| IssuerError::Corrupt(format!("refresh family audiences: {e}")))?;
-        Ok(Redeemed::Rotated(Family {
-            id,
-            client_id: owner,
-            subject,
-            scope,
-            audiences,
-            expires_at: time(family_end),
-        }))
     }
 
     pub(super) fn family_scope(&mut self, digest: &[u8; 32]) -> Result<Option<String>> {

@@ -98,10 +98,33 @@ impl Setup {
 
     /// Starts `serve` and waits until it answers.
     pub fn serve(&self) -> Node {
+        self.serve_with(&self.config, &self.url)
+    }
+
+    /// A second replica's configuration: the same file listening on another port; its URL.
+    pub fn replica(&self) -> (PathBuf, String) {
+        let port = free_port();
+        let text = std::fs::read_to_string(&self.config).unwrap();
+        let listen = text
+            .lines()
+            .find(|l| l.starts_with("listen = "))
+            .unwrap()
+            .to_owned();
+        let path = self.dir.path().join(format!("issuer-{port}.toml"));
+        std::fs::write(
+            &path,
+            text.replace(&listen, &format!("listen = \"127.0.0.1:{port}\"")),
+        )
+        .unwrap();
+        (path, format!("https://127.0.0.1:{port}"))
+    }
+
+    /// Starts `serve` on `config`, reached at `url`, and waits until it answers.
+    pub fn serve_with(&self, config: &Path, url: &str) -> Node {
         let log = self.dir.path().join(format!("serve-{}.log", free_port()));
         let child = Command::new(bin())
             .args(["serve", "--config"])
-            .arg(&self.config)
+            .arg(config)
             .env("RUST_LOG", "debug")
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -110,7 +133,7 @@ impl Setup {
         let node = Node {
             child,
             log,
-            client: Client::new(&self.url, &self.ca),
+            client: Client::new(url, &self.ca),
         };
         let started = Instant::now();
         while node.client.get("/healthz").status != 200 {
@@ -283,4 +306,117 @@ pub fn claims(token: &str) -> Value {
 pub fn kid(token: &str) -> String {
     let token = scitokens_format::UnverifiedToken::parse(token).unwrap();
     token.header().kid().unwrap().to_owned()
+}
+
+/// A throwaway PostgreSQL server (Debian's package) on 127.0.0.1, stopped when dropped. As root
+/// it runs as the `postgres` user, which PostgreSQL requires.
+pub struct Postgres {
+    dir: tempfile::TempDir,
+    bin: PathBuf,
+    as_postgres: bool,
+    pub url: String,
+}
+
+impl Postgres {
+    /// Starts one, or `None` (skip) when PostgreSQL is not installed and the interop tests are
+    /// not required.
+    pub fn start() -> Option<Postgres> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| {
+                versions
+                    .filter_map(|v| v.ok())
+                    .map(|v| v.path().join("bin"))
+                    .find(|b| b.join("initdb").is_file())
+            });
+        let Some(bin) = bin else {
+            assert!(
+                !scitokens_testkit::interop_required(),
+                "PostgreSQL is not installed (.ci/setup installs it)"
+            );
+            return None;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let uid = String::from_utf8(Command::new("id").arg("-u").output().unwrap().stdout).unwrap();
+        let as_postgres = uid.trim() == "0";
+        if as_postgres {
+            let ok = Command::new("chown")
+                .args(["-R", "postgres"])
+                .arg(dir.path())
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+        let mut pg = Postgres {
+            url: String::new(),
+            dir,
+            bin,
+            as_postgres,
+        };
+        let data = pg.dir.path().join("data");
+        pg.run(
+            "initdb",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-U",
+                "issuer",
+                "-A",
+                "trust",
+                "--no-sync",
+            ],
+        );
+        let port = free_port();
+        let options = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off",
+            pg.dir.path().display()
+        );
+        let log = pg.dir.path().join("postgres.log");
+        pg.run(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-l",
+                log.to_str().unwrap(),
+                "-w",
+                "-o",
+                &options,
+                "start",
+            ],
+        );
+        pg.url = format!("postgres://issuer@127.0.0.1:{port}/postgres");
+        Some(pg)
+    }
+
+    fn command(&self, tool: &str) -> Command {
+        let path = self.bin.join(tool);
+        if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(path);
+            c
+        } else {
+            Command::new(path)
+        }
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let out = self.command(tool).args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{tool}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = self
+            .command("pg_ctl")
+            .args(["-D", data.to_str().unwrap_or(""), "-m", "immediate", "stop"])
+            .output();
+    }
 }
