@@ -5,10 +5,38 @@
 use std::collections::HashMap;
 use std::sync::RwLock;
 
-use crate::error::Result;
+use scitokens_format::{UnixTime, Untrusted};
+
+use crate::error::{IssuerError, Result};
 use crate::oauth::{ErrorCode, OAuthError, Presented};
+use crate::policy::check_client_id;
+use crate::secret::hash_secret as hash;
 use crate::secret::{hash_secret, new_secret, verify_secret, VerifiedSecrets};
 use crate::store::{ClientRow, Store};
+
+/// Registers client `id` in `store` with a new 256-bit secret, hashed with argon2id in a
+/// blocking task; returns the secret, which is stored nowhere.
+pub async fn register(store: &Store, id: &str, now: UnixTime) -> Result<String> {
+    check_client_id(id).map_err(|reason| IssuerError::InvalidClientId {
+        id: Untrusted::new(id),
+        reason,
+    })?;
+    let secret = new_secret()?;
+    let secret_hash = tokio::task::spawn_blocking({
+        let secret = secret.clone();
+        move || hash(&secret)
+    })
+    .await
+    .map_err(|e| IssuerError::Task(e.to_string()))??;
+    store
+        .add_client(ClientRow {
+            id: id.to_owned(),
+            secret_hash,
+            created: now,
+        })
+        .await?;
+    Ok(secret)
+}
 
 /// The registered clients (id and secret hash), reloaded from the store.
 pub struct ClientRegistry {

@@ -79,6 +79,9 @@ async fn edge(State(issuer): State<Arc<Issuer>>, request: Request, next: Next) -
             return e.into_response();
         }
     }
+    if matches!(endpoint, "jwks" | "metadata") {
+        issuer.metrics.discovery_request();
+    }
     let response = next.run(request).await;
     let elapsed = started.elapsed();
     issuer.metrics.observe(endpoint, elapsed);

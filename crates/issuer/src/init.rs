@@ -23,6 +23,8 @@ pub struct InitOptions {
     pub listen: SocketAddr,
     /// Make a loopback CA and server certificate under `DIR/tls`.
     pub self_signed_tls: bool,
+    /// TOML written into the clients part of the file: `[clients.ID]` sections (may be empty).
+    pub clients: String,
 }
 
 /// What `init` made.
@@ -133,9 +135,10 @@ max_connections = 1024
 # scopes = ["storage.read:/data", "storage.create:/data/{{client_id}}/"]
 # audiences = ["https://storage.example"]   # the first is the default
 # lifetime_secs = 600
-
+{clients}
 {transport}"#,
         issuer = options.issuer,
         listen = options.listen,
+        clients = options.clients,
     )
 }

@@ -11,9 +11,7 @@ use clap::{Parser, Subcommand};
 
 use scitokens_format::{Clock, SystemClock};
 use scitokens_issuer::keys::{new_key, KeyRing};
-use scitokens_issuer::policy::check_client_id;
-use scitokens_issuer::secret::{hash_secret, new_secret};
-use scitokens_issuer::store::{ClientRow, Store};
+use scitokens_issuer::store::Store;
 use scitokens_issuer::{Config, InitOptions, IssuerError, Result};
 
 #[derive(Parser)]
@@ -157,6 +155,7 @@ async fn run(command: Command) -> Result<()> {
                     issuer,
                     listen,
                     self_signed_tls,
+                    clients: String::new(),
                 },
             )
             .await?;
@@ -220,25 +219,9 @@ async fn clients(command: ClientsCommand) -> Result<()> {
             config,
             secret_file,
         } => {
-            check_client_id(&id).map_err(|reason| IssuerError::InvalidClientId {
-                id: scitokens_format::Untrusted::new(&id),
-                reason,
-            })?;
             let (config, store) = open(&config).await?;
-            let secret = new_secret()?;
-            let hash = tokio::task::spawn_blocking({
-                let secret = secret.clone();
-                move || hash_secret(&secret)
-            })
-            .await
-            .map_err(|e| IssuerError::Task(e.to_string()))??;
-            store
-                .add_client(ClientRow {
-                    id: id.clone(),
-                    secret_hash: hash,
-                    created: SystemClock.now(),
-                })
-                .await?;
+            let secret =
+                scitokens_issuer::clients::register(&store, &id, SystemClock.now()).await?;
             if !config.clients.contains_key(&id) {
                 eprintln!(
                     "note: {} has no [clients.{id}] section; its token requests are refused \

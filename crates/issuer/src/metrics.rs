@@ -37,6 +37,7 @@ pub struct Metrics {
     issued: Family<GrantLabel, Counter>,
     errors: Family<ErrorLabel, Counter>,
     replays: Counter,
+    discovery: Counter,
     revocations: Counter,
     limited: Family<LimitLabel, Counter>,
     duration: HistogramFamily,
@@ -75,6 +76,12 @@ impl Metrics {
             "Refresh tokens presented again after use (their families were revoked)",
             replays.clone(),
         );
+        let discovery = Counter::default();
+        registry.register(
+            "discovery_requests",
+            "Requests for the discovery metadata or the JWKS (what verifiers fetch)",
+            discovery.clone(),
+        );
         let revocations = Counter::default();
         registry.register(
             "revocations",
@@ -98,6 +105,7 @@ impl Metrics {
             issued,
             errors,
             replays,
+            discovery,
             revocations,
             limited,
             duration,
@@ -126,6 +134,16 @@ impl Metrics {
     /// One refresh-token replay.
     pub fn replay(&self) {
         self.replays.inc();
+    }
+
+    /// One request for the metadata or the JWKS.
+    pub fn discovery_request(&self) {
+        self.discovery.inc();
+    }
+
+    /// Requests for the metadata or the JWKS so far.
+    pub fn discovery_requests(&self) -> u64 {
+        self.discovery.get()
     }
 
     /// One revocation.

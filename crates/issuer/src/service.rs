@@ -97,6 +97,11 @@ impl Issuer {
         &self.config
     }
 
+    /// The metrics.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     /// The current time.
     pub fn now(&self) -> UnixTime {
         self.clock.now()

@@ -134,8 +134,12 @@ fn client_credentials_tokens_verify_through_discovery() {
     assert_eq!(claims(&token)["scope"], "read:/public");
     assert!(allowed(&enforcer, &token, "read", "/public/x"));
 
-    // Counted, and nothing secret in the log.
+    // Counted (the enforcer's discovery included), and nothing secret in the log.
     let metrics = c.get("/metrics").body;
+    assert!(
+        !metrics.contains("scitokens_issuer_discovery_requests_total 0\n"),
+        "{metrics}"
+    );
     assert!(
         metrics.contains("scitokens_issuer_tokens_issued_total{grant=\"client_credentials\"} 2"),
         "{metrics}"

@@ -1,19 +1,20 @@
-//! `scitoken demo`: the whole round trip with a throwaway local issuer, explained.
+//! `scitoken demo`: the whole round trip with a local issuer, explained.
 //!
-//! Every step uses the real parts: an HTTPS issuer on 127.0.0.1 with its own CA, OIDC
-//! discovery, a SQLite key cache in a temporary directory, the enforcer. Each expected
-//! outcome is checked, so the demo fails (exit 2) if the toolkit misbehaves.
+//! Every step uses the real parts: `scitokens-issuer` run in-process over HTTPS on 127.0.0.1
+//! with its own test CA (state in a temporary directory), a client that gets a token by
+//! `client_credentials`, OIDC discovery, a SQLite key cache in a temporary directory, the
+//! enforcer. Each expected outcome is checked, so the demo fails (exit 2) if the toolkit
+//! misbehaves.
 
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Operation};
-use scitokens_format::{
-    Algorithm, Clock, KeySet, Profile, SigningKey, SystemClock, TokenBuilder, UnverifiedToken,
-};
+use scitokens_format::{Clock, SystemClock, UnverifiedToken};
+use scitokens_issuer::store::Store;
+use scitokens_issuer::{Config, InitOptions};
 use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
-use scitokens_localissuer::LocalIssuer;
 use serde_json::{json, Value};
 
 use crate::error::{CliError, Result};
@@ -21,6 +22,17 @@ use crate::output::{relative, Printer, BAD, DIM, GOOD, HEAD};
 
 const SCOPE: &str = "read:/data write:/data/out";
 const AUDIENCE: &str = "https://storage.demo.example";
+const CLIENT: &str = "demo";
+
+/// The demo client's policy, as it would be written in `issuer.toml`.
+const POLICY: &str = r#"
+[clients.demo]
+grants = ["client_credentials"]
+profile = "scitokens2"
+scopes = ["read:/data", "write:/data/out"]
+audiences = ["https://storage.demo.example"]
+lifetime_secs = 600
+"#;
 
 /// The requests tested, and whether each must be allowed.
 const REQUESTS: [(&str, &str, bool, &str); 6] = [
@@ -64,47 +76,120 @@ fn step(out: &mut Printer, n: u8, title: &str, why: &str) -> Result<()> {
     out.styled(DIM, &format!("   {why}"), "")
 }
 
-pub(crate) fn demo(out: &mut Printer) -> Result<()> {
-    // 1. The issuer.
-    let issuer = LocalIssuer::start().map_err(demo_error)?;
-    let key = SigningKey::generate(Algorithm::Es256).map_err(demo_error)?;
-    let jwks = KeySet::new(vec![key.verifying_key().clone()])
-        .to_json()
+/// A port free on 127.0.0.1 right now (the issuer URL must name it before the issuer starts).
+fn free_port() -> Result<u16> {
+    let listener =
+        std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).map_err(demo_error)?;
+    Ok(listener.local_addr().map_err(demo_error)?.port())
+}
+
+/// `POST /token` with `client_credentials`, as any OAuth client would; the access token.
+fn request_token(url: &str, ca: &std::path::Path, secret: &str) -> Result<String> {
+    let pem = std::fs::read(ca).map_err(demo_error)?;
+    let certs = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
+            _ => None,
+        })
+        .collect::<Vec<_>>();
+    scitokens_format::init_crypto();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .http_status_as_error(false)
+        .tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                .unversioned_rustls_crypto_provider(Arc::new(
+                    rustls::crypto::aws_lc_rs::default_provider(),
+                ))
+                .build(),
+        )
+        .build()
+        .into();
+    let mut response = agent
+        .post(format!("{url}/token"))
+        .send_form([
+            ("grant_type", "client_credentials"),
+            ("client_id", CLIENT),
+            ("client_secret", secret),
+            ("scope", SCOPE),
+            ("audience", AUDIENCE),
+        ])
         .map_err(demo_error)?;
-    issuer.set_jwks(&jwks);
-    let url = issuer.url();
+    let text = response.body_mut().read_to_string().map_err(demo_error)?;
+    let body: Value = serde_json::from_str(&text).map_err(demo_error)?;
+    body["access_token"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| demo_error(format!("the issuer refused: {body}")))
+}
+
+pub(crate) fn demo(out: &mut Printer) -> Result<()> {
+    // 1. The issuer: scitokens-issuer, in this process.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(demo_error)?;
+    let state = tempfile::tempdir().map_err(demo_error)?;
+    let port = free_port()?;
+    let url = format!("https://127.0.0.1:{port}");
+    let made = runtime
+        .block_on(scitokens_issuer::init(
+            state.path(),
+            &InitOptions {
+                issuer: url.clone(),
+                listen: std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port)),
+                self_signed_tls: true,
+                clients: POLICY.to_owned(),
+            },
+        ))
+        .map_err(demo_error)?;
+    let ca = made
+        .ca
+        .clone()
+        .ok_or_else(|| demo_error("init made no CA"))?;
+    let config = Config::load(&made.config).map_err(demo_error)?;
+    let secret = runtime
+        .block_on(async {
+            let store = Store::open(&config.database).await?;
+            scitokens_issuer::clients::register(&store, CLIENT, SystemClock.now()).await
+        })
+        .map_err(demo_error)?;
+    let running = runtime
+        .block_on(scitokens_issuer::start(config))
+        .map_err(demo_error)?;
     step(
         out,
         1,
         "An issuer",
-        "a throwaway HTTPS server on 127.0.0.1 with its own CA; it publishes its public key \
-         through /.well-known/openid-configuration -> jwks_uri",
+        "scitokens-issuer on 127.0.0.1 over HTTPS with its own test CA; it publishes its public \
+         key through /.well-known/openid-configuration -> jwks_uri, and issues tokens to the \
+         clients its policy names",
     )?;
     out.line(format!("   issuer   {url}"))?;
-    out.line(format!("   key      ES256, kid {}", key.kid()))?;
+    out.line(format!("   key      ES256, kid {}", made.kid))?;
+    out.line(format!(
+        "   client   {CLIENT} (its secret is stored only as an argon2id hash)"
+    ))?;
 
-    // 2. Mint.
-    let now = SystemClock.now();
-    let token = TokenBuilder::new(Profile::SciTokens2, &url)
-        .scope(SCOPE)
-        .audience(AUDIENCE)
-        .subject("demo-user")
-        .lifetime(Duration::from_secs(600))
-        .sign(&key, now)
-        .map_err(demo_error)?;
+    // 2. Get a token.
+    let token = request_token(&url, &ca, &secret)?;
     step(
         out,
         2,
-        "Mint a token",
-        "a SciTokens 2.0 JWT signed with the issuer's private key",
+        "Get a token",
+        "the client authenticates with its secret (client_credentials); the issuer gives the \
+         scopes its policy covers, as a SciTokens 2.0 JWT signed with its private key",
     )?;
     out.line(format!("   scope    {SCOPE}"))?;
     out.line(format!("   aud      {AUDIENCE}"))?;
     out.line(format!(
         "   token    {}... ({} bytes)",
-        &token[..40],
+        token.get(..40).unwrap_or(&token),
         token.len()
     ))?;
+    let now = SystemClock.now();
 
     // 3. Inspect.
     let unverified = UnverifiedToken::parse(&token).map_err(demo_error)?;
@@ -129,7 +214,7 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     let home = tempfile::tempdir().map_err(demo_error)?;
     let cache = KeyCache::open(KeyCacheConfig {
         location: CacheLocation::CacheHome(home.path().to_owned()),
-        tls_ca_file: Some(issuer.ca_file().clone()),
+        tls_ca_file: Some(ca.clone()),
         fetch_allow_list: Some(vec![url.clone()]),
         ..KeyCacheConfig::default()
     })?;
@@ -199,12 +284,13 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
     }
 
     // 7. A second server process would start from the file: no network.
-    let hits = issuer.total_hits();
+    let metrics = running.issuer().metrics();
+    let hits = metrics.discovery_requests();
     let second = KeyCache::open(cache.config().clone())?;
     Enforcer::new(config, Arc::new(second))
         .and_then(|e| e.grants(&token))
         .map_err(demo_error)?;
-    let network = issuer.total_hits() - hits;
+    let network = metrics.discovery_requests() - hits;
     step(
         out,
         7,
@@ -216,11 +302,13 @@ pub(crate) fn demo(out: &mut Printer) -> Result<()> {
         return Err(demo_error("the restarted cache fetched keys again"));
     }
     out.line("")?;
-    out.line("Next: `scitoken --help`, and docs/cli.md for a walkthrough with your own keys.")?;
+    runtime.block_on(running.stop());
+    out.line("Next: `scitoken --help`, docs/cli.md for a walkthrough with your own keys, and")?;
+    out.line("docs/issuer.md to run scitokens-issuer for real.")?;
 
     out.document(&json!({
         "issuer": url,
-        "kid": key.kid(),
+        "kid": made.kid,
         "token": token,
         "claims": unverified.claims(),
         "valid": true,
