@@ -1,9 +1,16 @@
 //! Registered clients in memory, and client authentication: the argon2id check runs once per
 //! client and secret (in a blocking task), later requests compare a keyed digest
-//! ([`VerifiedSecrets`]).
+//! ([`VerifiedSecrets`]). At most one argon2id run per core at a time ([`ARGON2_PERMITS`]
+//! bounds its memory, 19 MiB each, however many requests arrive), and a request that waited
+//! for a run checks the digest again, so a burst of first requests from one client costs a
+//! few runs, not one each.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
+
+use prometheus_client::metrics::counter::Counter;
+
+use tokio::sync::Semaphore;
 
 use scitokens_format::{UnixTime, Untrusted};
 
@@ -38,10 +45,17 @@ pub async fn register(store: &Store, id: &str, now: UnixTime) -> Result<String> 
     Ok(secret)
 }
 
+/// Concurrent argon2id verifications: one per core.
+pub fn argon2_permits() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// The registered clients (id and secret hash), reloaded from the store.
 pub struct ClientRegistry {
     rows: RwLock<HashMap<String, ClientRow>>,
     verified: VerifiedSecrets,
+    permits: Semaphore,
+    runs: Counter,
     /// A hash no secret matches, checked for unknown ids so that they take as long to refuse
     /// as a wrong secret.
     decoy: String,
@@ -58,13 +72,46 @@ fn refused(presented: &Presented) -> OAuthError {
 }
 
 impl ClientRegistry {
-    /// A registry holding `rows`.
-    pub fn new(rows: Vec<ClientRow>) -> Result<Self> {
+    /// A registry holding `rows`, counting its argon2id runs in `runs`.
+    pub fn new(rows: Vec<ClientRow>, runs: Counter) -> Result<Self> {
         Ok(ClientRegistry {
             rows: RwLock::new(rows.into_iter().map(|r| (r.id.clone(), r)).collect()),
             verified: VerifiedSecrets::new()?,
+            permits: Semaphore::new(argon2_permits()),
+            runs,
             decoy: hash_secret(&new_secret()?)?,
         })
+    }
+
+    /// How many argon2id verifications have run (decoys included).
+    pub fn argon2_runs(&self) -> u64 {
+        self.runs.get()
+    }
+
+    /// Runs one argon2id verification under a permit; `None` if, once the permit came, the
+    /// secret was already verified by another request.
+    async fn verify(
+        &self,
+        client: Option<&ClientRow>,
+        secret: &str,
+    ) -> Result<Option<bool>, OAuthError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| OAuthError::server())?;
+        if let Some(row) = client {
+            if self.verified.known(&row.id, &row.secret_hash, secret) {
+                return Ok(None);
+            }
+        }
+        self.runs.inc();
+        let hash = client.map_or_else(|| self.decoy.clone(), |r| r.secret_hash.clone());
+        let secret = secret.to_owned();
+        tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+            .await
+            .map(Some)
+            .map_err(|_| OAuthError::server())
     }
 
     /// Replaces the rows with a fresh read; forgets verified secrets of removed or changed
@@ -107,9 +154,7 @@ impl ClientRegistry {
                     OAuthError::server()
                 })?;
                 let Some(row) = row else {
-                    let (secret, decoy) = (presented.secret.clone(), self.decoy.clone());
-                    let _ =
-                        tokio::task::spawn_blocking(move || verify_secret(&secret, &decoy)).await;
+                    self.verify(None, &presented.secret).await?;
                     return Err(refused(presented));
                 };
                 self.rows
@@ -125,13 +170,10 @@ impl ClientRegistry {
         {
             return Ok(row.id);
         }
-        let secret = presented.secret.clone();
-        let hash = row.secret_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
-            .await
-            .map_err(|_| OAuthError::server())?;
-        if !ok {
-            return Err(refused(presented));
+        match self.verify(Some(&row), &presented.secret).await? {
+            None => return Ok(row.id),
+            Some(false) => return Err(refused(presented)),
+            Some(true) => {}
         }
         self.verified
             .remember(&row.id, &row.secret_hash, &presented.secret);

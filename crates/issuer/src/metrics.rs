@@ -38,6 +38,7 @@ pub struct Metrics {
     errors: Family<ErrorLabel, Counter>,
     replays: Counter,
     discovery: Counter,
+    argon2: Counter,
     revocations: Counter,
     limited: Family<LimitLabel, Counter>,
     duration: HistogramFamily,
@@ -82,6 +83,12 @@ impl Metrics {
             "Requests for the discovery metadata or the JWKS (what verifiers fetch)",
             discovery.clone(),
         );
+        let argon2 = Counter::default();
+        registry.register(
+            "secret_verifications",
+            "argon2id verifications of client secrets (first contacts, wrong secrets, unknown ids)",
+            argon2.clone(),
+        );
         let revocations = Counter::default();
         registry.register(
             "revocations",
@@ -106,6 +113,7 @@ impl Metrics {
             errors,
             replays,
             discovery,
+            argon2,
             revocations,
             limited,
             duration,
@@ -144,6 +152,11 @@ impl Metrics {
     /// Requests for the metadata or the JWKS so far.
     pub fn discovery_requests(&self) -> u64 {
         self.discovery.get()
+    }
+
+    /// The counter of argon2id verifications, for the client registry to increment.
+    pub fn secret_verifications(&self) -> Counter {
+        self.argon2.clone()
     }
 
     /// One revocation.

@@ -80,10 +80,11 @@ impl Issuer {
     /// An issuer on this store and clock (tests move the clock).
     pub async fn with_store(config: Config, store: Store, clock: Arc<dyn Clock>) -> Result<Issuer> {
         let ring = KeyRing::from_rows(&store.keys().await?, config.tokens.max_lifetime)?;
-        let clients = ClientRegistry::new(store.clients().await?)?;
+        let metrics = Metrics::new();
+        let clients = ClientRegistry::new(store.clients().await?, metrics.secret_verifications())?;
         Ok(Issuer {
             limits: Limits::new(&config.limits),
-            metrics: Metrics::new(),
+            metrics,
             keys: RwLock::new(Arc::new(ring)),
             clients,
             store,

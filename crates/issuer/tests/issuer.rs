@@ -652,3 +652,36 @@ fn clients_are_managed_from_the_command_line() {
     );
     assert!(!setup.run(&["clients", "remove", "svc"]).status.success());
 }
+
+#[test]
+fn a_burst_of_first_requests_runs_argon2id_at_most_once_per_core() {
+    let setup = Setup::new(&[], SVC);
+    let secret = setup.add_client("svc");
+    let node = setup.serve();
+    let barrier = std::sync::Barrier::new(30);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..30)
+            .map(|_| {
+                let (barrier, secret, setup) = (&barrier, &secret, &setup);
+                s.spawn(move || {
+                    let client = common::Client::new(&setup.url, &setup.ca);
+                    barrier.wait();
+                    client.token(("svc", secret), &[]).status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(statuses.iter().all(|&s| s == 200), "{statuses:?}");
+    let metrics = node.client.get("/metrics").body;
+    let runs: u64 = metrics
+        .lines()
+        .find(|l| l.starts_with("scitokens_issuer_secret_verifications_total "))
+        .and_then(|l| l.split(' ').nth(1)?.parse().ok())
+        .unwrap();
+    let permits = scitokens_issuer::clients::argon2_permits() as u64;
+    assert!(
+        (1..=permits).contains(&runs),
+        "{runs} argon2id runs for 30 first requests ({permits} permits)"
+    );
+}
