@@ -1,7 +1,8 @@
 //! The issuer's tokens in the incumbents' hands: Python `scitokens` discovers the issuer's keys
 //! over HTTPS with urllib (trusting the test CA through `SSL_CERT_FILE`) and enforces; Debian's
-//! scitokens-cpp verifies with the key cache it shares with this workspace's, which discovered
-//! the keys (scitokens-cpp 0.7 cannot be given a CA file for its own fetches). An independent
+//! scitokens-cpp discovers them itself too (its libcurl reads only the system CA bundle, so it
+//! runs in a private mount namespace where that file also holds the test CA), and verifies with
+//! the key cache it shares with this workspace's. An independent
 //! OAuth client library (Authlib, from PyPI) drives every grant and the revocation endpoint.
 
 #![allow(clippy::unwrap_used)]
@@ -69,6 +70,75 @@ fn python_scitokens_discovers_the_keys_and_enforces() {
     );
     let log = node.log();
     assert!(log.contains("jwks"), "Python fetched no JWKS: {log}");
+}
+
+#[test]
+fn scitokens_cpp_discovers_the_keys_itself() {
+    let Some(cpp) = Reference::cpp() else {
+        return;
+    };
+    let Reference::Cpp(tools) = &cpp else {
+        return;
+    };
+    let system = std::path::Path::new("/etc/ssl/certs/ca-certificates.crt");
+    let setup = Setup::new(&[], POLICY);
+    let secret = setup.add_client("svc");
+    let node = setup.serve();
+    let token = node.client.token(("svc", &secret), &[]).json()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // The system bundle plus the test CA, seen only inside the namespace.
+    let bundle = setup.dir.path().join("bundle.pem");
+    let mut pem = std::fs::read(system).unwrap_or_default();
+    pem.extend(std::fs::read(&setup.ca).unwrap());
+    std::fs::write(&bundle, pem).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = |token: &str| {
+        Command::new("unshare")
+            .args(["--mount", "sh", "-c"])
+            .arg(r#"mount --bind "$1" /etc/ssl/certs/ca-certificates.crt && exec "$2" "$3""#)
+            .arg("sh")
+            .arg(&bundle)
+            .arg(tools.join("scitokens-verify"))
+            .arg(token)
+            .env("XDG_CACHE_HOME", home.path())
+            .output()
+            .unwrap()
+    };
+    let probe = Command::new("unshare")
+        .args(["--mount", "sh", "-c"])
+        .arg(r#"mount --bind "$1" /etc/ssl/certs/ca-certificates.crt"#)
+        .arg("sh")
+        .arg(&bundle)
+        .output();
+    if !system.is_file() || !probe.is_ok_and(|o| o.status.success()) {
+        assert!(
+            !scitokens_testkit::interop_required(),
+            "cannot make a private mount namespace (needs root) for scitokens-cpp's CA bundle"
+        );
+        eprintln!("skipped: no private mount namespace for scitokens-cpp's CA bundle");
+        return;
+    }
+    let out = run(&token);
+    assert!(
+        out.status.success(),
+        "scitokens-verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let log = node.log();
+    assert!(log.contains("jwks"), "scitokens-cpp fetched no JWKS: {log}");
+    // Its own cache now holds the issuer's keys: the file our key cache shares.
+    let cache = KeyCache::open(KeyCacheConfig {
+        location: CacheLocation::CacheHome(home.path().to_owned()),
+        ..KeyCacheConfig::default()
+    })
+    .unwrap();
+    assert!(
+        cache.get(&setup.url).unwrap().is_some(),
+        "no row written by scitokens-cpp"
+    );
 }
 
 #[test]
