@@ -278,6 +278,59 @@ impl KeyCache {
     }
 }
 
+impl KeyCache {
+    /// The issuer's keys if memory can answer: a fresh or stale entry holding `kid` (a stale
+    /// one starts its background refresh, as [`keys`](Self::keys) does). `None` when answering
+    /// would read the file or fetch: an async server then asks again on a blocking thread.
+    pub fn keys_in_memory(&self, issuer: &str, kid: Option<&str>) -> Option<Arc<KeySet>> {
+        let now = self.inner.clock.now();
+        let entry = self
+            .inner
+            .entries
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(issuer)
+            .cloned()?;
+        if now >= entry.expires || kid.is_some_and(|k| !entry.keys.contains_kid(k)) {
+            return None;
+        }
+        if now >= entry.next_update {
+            let state = self.inner.state(issuer);
+            Counters::bump(&state.counters.stale_used);
+            Inner::refresh_in_background(&self.inner, issuer, &state, now);
+        }
+        Some(Arc::clone(&entry.keys))
+    }
+
+    /// This cache as a [`KeySource`] that never blocks: answers from memory or fails with
+    /// [`KeyCacheError::NotInMemory`] (kind [`NOT_IN_MEMORY`](crate::NOT_IN_MEMORY)).
+    pub fn in_memory(&self) -> InMemory {
+        InMemory(self.clone())
+    }
+}
+
+/// A [`KeyCache`] that answers only from memory (see [`KeyCache::in_memory`]): for an enforcer
+/// called on an async runtime's threads, with a second one over the whole cache for the rare
+/// request that must wait for a read or a fetch.
+#[derive(Clone)]
+pub struct InMemory(KeyCache);
+
+impl std::fmt::Debug for InMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("InMemory").finish_non_exhaustive()
+    }
+}
+
+impl KeySource for InMemory {
+    fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_format::Result<Arc<KeySet>> {
+        self.0.keys_in_memory(issuer, kid).ok_or_else(|| {
+            FormatError::from(KeyCacheError::NotInMemory {
+                issuer: Untrusted::new(issuer),
+            })
+        })
+    }
+}
+
 impl KeySource for KeyCache {
     fn keys(&self, issuer: &str, kid: Option<&str>) -> scitokens_format::Result<Arc<KeySet>> {
         KeyCache::keys(self, issuer, kid).map_err(FormatError::from)

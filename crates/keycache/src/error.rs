@@ -108,6 +108,13 @@ pub enum KeyCacheError {
         /// Why it is refused.
         reason: String,
     },
+    /// Asked through [`crate::InMemory`]: the keys are not in memory (or lack the `kid`), and
+    /// getting them would read the file or the network. The caller retries where it may block.
+    #[error("the keys of issuer {issuer} are not in memory")]
+    NotInMemory {
+        /// The issuer.
+        issuer: Untrusted,
+    },
     /// A key set or key could not be parsed.
     #[error(transparent)]
     Format(#[from] FormatError),
@@ -139,6 +146,7 @@ impl KeyCacheError {
             KeyCacheError::UnusableRow { .. } => "unusable_row",
             KeyCacheError::Storage { .. } => "storage",
             KeyCacheError::Config { .. } => "config",
+            KeyCacheError::NotInMemory { .. } => NOT_IN_MEMORY,
             KeyCacheError::Format(inner) => inner.kind(),
         }
     }
@@ -165,7 +173,8 @@ impl KeyCacheError {
             | KeyCacheError::FetchRateLimited { .. }
             | KeyCacheError::UnusableRow { .. }
             | KeyCacheError::Storage { .. }
-            | KeyCacheError::Config { .. } => Fault::Server,
+            | KeyCacheError::Config { .. }
+            | KeyCacheError::NotInMemory { .. } => Fault::Server,
         }
     }
 
@@ -176,3 +185,7 @@ impl KeyCacheError {
         }
     }
 }
+
+/// The [`KeyCacheError::kind`] of [`KeyCacheError::NotInMemory`]: what an async server checks
+/// to retry a request on a blocking thread.
+pub const NOT_IN_MEMORY: &str = "not_in_memory";

@@ -39,7 +39,7 @@ mod refresher;
 mod row;
 mod store;
 
-pub use cache::{IssuerInfo, KeyCache};
+pub use cache::{InMemory, IssuerInfo, KeyCache};
 pub use config::{
     env, CacheLocation, DangerousKeyCacheConfig, KeyCacheConfig, CACHE_FILE_NAME,
     DEFAULT_ADMIN_TIMEOUT, DEFAULT_EXPIRATION_INTERVAL, DEFAULT_FAILURE_RETRY, DEFAULT_MAX_ISSUERS,
@@ -48,7 +48,7 @@ pub use config::{
     DEFAULT_UPDATE_INTERVAL, MAX_ISSUER_LEN,
 };
 pub use discovery::USER_AGENT;
-pub use error::{KeyCacheError, Result};
+pub use error::{KeyCacheError, Result, NOT_IN_MEMORY};
 pub use metrics::IssuerMetrics;
 pub use refresher::{Refresher, REFRESHER_STOP_WAIT};
 pub use row::CachedRow;

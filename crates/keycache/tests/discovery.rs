@@ -184,3 +184,26 @@ fn issuers_off_the_allow_list_are_never_fetched() {
     );
     assert_eq!(s.server.total_hits(), 0);
 }
+
+#[test]
+fn the_in_memory_source_never_touches_the_file_or_the_network() {
+    use scitokens_format::KeySource;
+    let s = Setup::new("in-memory");
+    let url = s.server.url();
+    let cache = s.cache();
+    let memory = cache.in_memory();
+    // Nothing loaded yet: the in-memory source refuses rather than fetch.
+    let err = memory.keys(&url, Some(s.key.kid())).unwrap_err();
+    assert_eq!(err.kind(), scitokens_keycache::NOT_IN_MEMORY, "{err}");
+    assert_eq!(s.jwks_hits(), 0);
+    // Loaded by the blocking path, then answered from memory.
+    cache.keys(&url, Some(s.key.kid())).unwrap();
+    assert_eq!(memory.keys(&url, Some(s.key.kid())).unwrap().len(), 1);
+    // An unknown kid would need a refetch: refused, and nothing fetched.
+    let err = memory.keys(&url, Some("other")).unwrap_err();
+    assert_eq!(err.kind(), scitokens_keycache::NOT_IN_MEMORY);
+    assert_eq!((s.metadata_hits(), s.jwks_hits()), (1, 1));
+    // A second cache on the same file has it on disk, not in memory.
+    let second = s.cache();
+    assert!(second.keys_in_memory(&url, None).is_none());
+}
