@@ -45,6 +45,9 @@ pub enum IssuerError {
     /// The TLS configuration was refused.
     #[error("TLS: {0}")]
     Tls(#[from] rustls::Error),
+    /// The TLS files could not be used.
+    #[error(transparent)]
+    Server(#[from] scitokens_tower::server::ServerError),
     /// Making a certificate failed.
     #[error("certificate: {0}")]
     Certificate(#[from] rcgen::Error),

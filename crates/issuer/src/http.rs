@@ -1,8 +1,7 @@
-//! HTTP: the routes, the per-address limit, request logging and timing, and the connection
-//! loop (rustls, HTTP/1.1 and HTTP/2, header and handshake timeouts, a connection cap,
-//! graceful shutdown). No query string, form body, header value or token is ever logged.
+//! HTTP: the routes, the per-address limit, request logging and timing (the connection loop
+//! is `scitokens_tower::server::serve`). No query string, form body, header value or token is
+//! ever logged.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,20 +13,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio_rustls::TlsAcceptor;
-use tower::Service;
 
 use crate::oauth::OAuthError;
 use crate::service::Issuer;
-
-/// Longest TLS handshake.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long shutdown waits for open connections.
-pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// The issuer's routes.
 pub fn router(issuer: Arc<Issuer>) -> Router {
@@ -170,77 +158,4 @@ async fn metrics(State(issuer): State<Arc<Issuer>>) -> Response {
         issuer.metrics.render(),
     )
         .into_response()
-}
-
-/// Serves `router` on `listener` until `shutdown` completes, then lets open connections finish
-/// for up to [`SHUTDOWN_GRACE`]. With `tls`, every connection is TLS (ALPN h2, http/1.1).
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    tls: Option<Arc<rustls::ServerConfig>>,
-    max_connections: usize,
-    header_timeout: Duration,
-    shutdown: impl Future<Output = ()>,
-) {
-    let acceptor = tls.map(TlsAcceptor::from);
-    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections));
-    let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
-    let builder = Arc::new(builder);
-    tokio::pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Out of file descriptors and the like: wait rather than spin.
-                    tracing::warn!(error = %e, "accept");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let service =
-            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                router.clone().call(request)
-            });
-        let builder = Arc::clone(&builder);
-        let acceptor = acceptor.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let _permit = permit;
-            match acceptor {
-                Some(acceptor) => {
-                    let Ok(Ok(tls)) =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
-                    else {
-                        return;
-                    };
-                    let conn = builder.serve_connection(TokioIo::new(tls), service);
-                    let _ = watcher.watch(conn).await;
-                }
-                None => {
-                    let conn = builder.serve_connection(TokioIo::new(stream), service);
-                    let _ = watcher.watch(conn).await;
-                }
-            }
-        });
-    }
-    drop(listener);
-    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
 }

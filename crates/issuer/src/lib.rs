@@ -139,7 +139,7 @@ pub async fn start(config: Config) -> Result<Running> {
     let limits = issuer.config().limits.clone();
     let router = http::router(Arc::clone(&issuer));
     let server = tokio::spawn(async move {
-        http::serve(
+        scitokens_tower::server::serve(
             listener,
             router,
             tls,

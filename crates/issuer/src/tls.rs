@@ -6,33 +6,14 @@ use std::path::Path;
 use std::sync::Arc;
 
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer as CaIssuer, KeyPair, SanType};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::TlsConfig;
 use crate::error::{IssuerError, Result};
 use crate::files::write_new as write;
 
-/// A rustls server configuration from PEM files, offering h2 and http/1.1.
+/// A rustls server configuration from the `[tls]` files (`scitokens_tower::server`).
 pub fn server_config(tls: &TlsConfig) -> Result<Arc<rustls::ServerConfig>> {
-    let certs = CertificateDer::pem_file_iter(&tls.cert)
-        .and_then(|it| it.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(|e| IssuerError::config(&tls.cert, format!("certificate chain: {e}")))?;
-    if certs.is_empty() {
-        return Err(IssuerError::config(&tls.cert, "no certificate in the file"));
-    }
-    let key = PrivateKeyDer::from_pem_file(&tls.key)
-        .map_err(|e| IssuerError::config(&tls.key, format!("private key: {e}")))?;
-    #[cfg(not(feature = "fips"))]
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    #[cfg(feature = "fips")]
-    let provider = Arc::new(rustls::crypto::default_fips_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(certs, key)?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+    Ok(scitokens_tower::server::tls_config(&tls.cert, &tls.key)?)
 }
 
 /// The files [`make_loopback_pair`] writes.

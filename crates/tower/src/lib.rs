@@ -48,6 +48,7 @@ mod error;
 mod extract;
 mod layer;
 mod request;
+pub mod server;
 
 pub use authorizer::Authorizer;
 pub use error::{Refusal, REALM};
