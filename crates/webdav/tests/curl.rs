@@ -325,3 +325,52 @@ fn every_refusal_and_the_wlcg_expectations() {
         405
     );
 }
+
+#[test]
+fn memory_stays_bounded_while_streaming_a_large_file() {
+    const MIB: usize = 1024 * 1024;
+    let s = Server::start();
+    let token = s.wlcg("storage.read:/out storage.create:/out");
+    let local = tempfile::tempdir().unwrap();
+    let big = local.path().join("big.bin");
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        let block: Vec<u8> = (0..MIB).map(|i| (i % 253) as u8).collect();
+        for _ in 0..192 {
+            f.write_all(&block).unwrap();
+        }
+    }
+    let before = s.peak_rss_kib();
+    // curl -T streams the file as the PUT body; -o streams the GET to a file.
+    let put = curl(
+        &s,
+        "PUT",
+        "/out/big.bin",
+        Some(&token),
+        &["-T", big.to_str().unwrap()],
+    );
+    assert_eq!(put.status, 201);
+    let back = local.path().join("back.bin");
+    let out = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            back.to_str().unwrap(),
+            "-w",
+            "%{http_code}",
+            "-H",
+        ])
+        .arg(format!("Authorization: Bearer {token}"))
+        .arg(format!("{}/out/big.bin", s.url))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "200");
+    assert_eq!(std::fs::metadata(&back).unwrap().len(), 192 * MIB as u64);
+    let peak = s.peak_rss_kib();
+    // 192 MiB went through each way; the server's peak grew by a few buffers at most.
+    assert!(
+        peak < before + 48 * 1024,
+        "peak RSS {peak} KiB after streaming (was {before} KiB before)"
+    );
+}
