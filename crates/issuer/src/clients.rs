@@ -1,6 +1,6 @@
 //! Registered clients in memory, and client authentication: the argon2id check runs once per
 //! client and secret (in a blocking task), later requests compare a keyed digest
-//! ([`VerifiedSecrets`]). At most one argon2id run per core at a time ([`ARGON2_PERMITS`]
+//! ([`VerifiedSecrets`]). At most one argon2id run per core at a time ([`argon2_permits`]
 //! bounds its memory, 19 MiB each, however many requests arrive), and a request that waited
 //! for a run checks the digest again, so a burst of first requests from one client costs a
 //! few runs, not one each.
