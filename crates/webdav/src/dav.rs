@@ -61,9 +61,19 @@ fn path_answer(e: &PathError) -> Response {
     }
 }
 
-/// The one handler: dispatches on the method.
+/// The one handler behind the layer: serves the paths it authorized.
 pub async fn handle(State(dav): State<Arc<Dav>>, auth: Authorized, request: Request) -> Response {
-    let file = match resolve(&dav.root, auth.path()) {
+    serve(&dav, auth.path(), auth.destination(), request).await
+}
+
+/// Dispatches on the method for an authorized `path` (and `destination`).
+pub(crate) async fn serve(
+    dav: &Dav,
+    path: &str,
+    destination: Option<&str>,
+    request: Request,
+) -> Response {
+    let file = match resolve(&dav.root, path) {
         Ok(f) => f,
         Err(e) => return path_answer(&e),
     };
@@ -73,10 +83,10 @@ pub async fn handle(State(dav): State<Arc<Dav>>, auth: Authorized, request: Requ
         "GET" => get(&file, headers, false).await,
         "HEAD" => get(&file, headers, true).await,
         "PUT" => put(&file, body).await,
-        "DELETE" => delete(&dav, &file).await,
+        "DELETE" => delete(dav, &file).await,
         "MKCOL" => mkcol(&file, headers).await,
         "COPY" | "MOVE" => {
-            let Some(dest) = auth.destination() else {
+            let Some(dest) = destination else {
                 return answer(StatusCode::BAD_REQUEST, "Destination is required\n");
             };
             let target = match resolve(&dav.root, dest) {
@@ -85,7 +95,7 @@ pub async fn handle(State(dav): State<Arc<Dav>>, auth: Authorized, request: Requ
             };
             transfer(&file, &target, headers, parts.method.as_str() == "MOVE").await
         }
-        "PROPFIND" => propfind(&dav, &file, auth.path(), headers).await,
+        "PROPFIND" => propfind(dav, &file, path, headers).await,
         "OPTIONS" => {
             let mut response = answer(StatusCode::OK, "");
             let h = response.headers_mut();

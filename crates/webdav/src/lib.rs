@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dangerous;
 pub mod dav;
 pub mod fs;
 pub mod propfind;
