@@ -192,8 +192,15 @@ impl Shared {
                     }
                     None => None,
                 };
+                // Existence matters only where a write may create or replace: asked for no
+                // other method (a GET costs no file-system look-up here).
+                let target_exists = if method == "PUT" {
+                    exists(&path)
+                } else {
+                    Existence::Absent
+                };
                 let dest_exists = dest.as_deref().map_or(Existence::Absent, |d| exists(d));
-                let needs = method_needs(method, exists(&path), dest_exists)
+                let needs = method_needs(method, target_exists, dest_exists)
                     .map_err(|_| Refusal::MethodNotAllowed(method.to_owned()))?;
                 for operation in &needs.target {
                     test(&grants, operation, &path)?;
