@@ -31,6 +31,11 @@ impl Drop for Server {
 
 impl Server {
     pub fn start() -> Server {
+        Server::start_with(&[], "http")
+    }
+
+    /// Starts the server with extra arguments; `scheme` is what they make it serve.
+    pub fn start_with(extra: &[&str], scheme: &str) -> Server {
         let issuer = LocalIssuer::start().unwrap();
         let key = SigningKey::generate(Algorithm::Es256).unwrap();
         issuer.set_jwks(
@@ -59,12 +64,13 @@ impl Server {
             .arg(issuer.ca_file())
             .arg("--cache-home")
             .arg(dir.path().join("cache"))
+            .args(extra)
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         let server = Server {
             child,
-            url: format!("http://127.0.0.1:{port}"),
+            url: format!("{scheme}://127.0.0.1:{port}"),
             root,
             _dir: dir,
             issuer,
