@@ -13,9 +13,9 @@ pub const REALM: &str = "scitokens";
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Refusal {
-    /// No token in `Authorization` or `authz`: 401, a bare challenge (RFC 6750 §3.1: no error
-    /// code when the request carried no credentials).
-    #[error("no bearer token")]
+    /// No token in `Authorization` or `authz`: 401 `invalid_token` (as issue 17 specifies; RFC
+    /// 6750 §3.1 only recommends leaving the code out for a request without credentials).
+    #[error("no bearer token in Authorization or the authz parameter")]
     NoToken,
     /// The token is malformed, unverifiable, expired, for another audience...: 401
     /// `invalid_token`.
@@ -69,7 +69,11 @@ impl Refusal {
     ///
     /// ```
     /// use scitokens_tower::Refusal;
-    /// assert_eq!(Refusal::NoToken.challenge().unwrap(), "Bearer realm=\"scitokens\"");
+    /// assert_eq!(
+    ///     Refusal::NoToken.challenge().unwrap(),
+    ///     "Bearer realm=\"scitokens\", error=\"invalid_token\", \
+    ///      error_description=\"no bearer token in Authorization or the authz parameter\""
+    /// );
     /// let denied = Refusal::InsufficientScope { needed: "read:/data/x".into() };
     /// assert_eq!(
     ///     denied.challenge().unwrap(),
@@ -78,7 +82,9 @@ impl Refusal {
     /// ```
     pub fn challenge(&self) -> Option<String> {
         match self {
-            Refusal::NoToken => Some(format!("Bearer realm=\"{REALM}\"")),
+            Refusal::NoToken => Some(format!(
+                "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{self}\""
+            )),
             Refusal::InvalidToken(why) => Some(format!(
                 "Bearer realm=\"{REALM}\", error=\"invalid_token\", error_description=\"{}\"",
                 quoted(why)

@@ -143,12 +143,12 @@ async fn tokens_from_every_place_and_every_refusal() {
     let query = format!("/data/x?authz=Bearer%20{token}");
     assert_eq!(send(&app, "GET", &query, &[]).await.status, StatusCode::OK);
 
-    // No token: a bare challenge (RFC 6750 §3.1).
+    // No token: invalid_token, saying where a token was looked for.
     let none = send(&app, "GET", "/data/x", &[]).await;
     assert_eq!(none.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         none.challenge.as_deref(),
-        Some("Bearer realm=\"scitokens\"")
+        Some("Bearer realm=\"scitokens\", error=\"invalid_token\", error_description=\"no bearer token in Authorization or the authz parameter\"")
     );
     // A bad token: invalid_token, with why.
     for bad in [
