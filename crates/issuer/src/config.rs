@@ -12,7 +12,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::error::{IssuerError, Result};
-use crate::policy::{ClientPolicy, PolicyConfig};
+use crate::login::{LoginConfig, LoginFile};
+use crate::policy::{ClientPolicy, GrantType, PolicyConfig};
 
 /// Longest access-token lifetime any client may be given, whatever the file says: one day.
 pub const MAX_ACCESS_LIFETIME: Duration = Duration::from_secs(24 * 3600);
@@ -35,6 +36,42 @@ struct File {
     limits: LimitsConfig,
     #[serde(default)]
     clients: BTreeMap<String, PolicyConfig>,
+    login: Option<LoginFile>,
+    #[serde(default)]
+    device: DeviceConfig,
+    #[serde(default)]
+    workbench: WorkbenchConfig,
+}
+
+/// The device authorization grant (RFC 8628).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceConfig {
+    /// How long a device code and its user code last, in seconds (default 600).
+    pub code_lifetime_secs: u64,
+    /// The polling interval given to clients, in seconds (default 5).
+    pub interval_secs: u64,
+    /// User codes and logins one address may try per minute on the pages (default 10).
+    pub attempts_per_minute: u32,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        DeviceConfig {
+            code_lifetime_secs: 600,
+            interval_secs: 5,
+            attempts_per_minute: 10,
+        }
+    }
+}
+
+/// The token workbench page.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkbenchConfig {
+    /// Offer a button that mints a sample token signed by this issuer, for trying the page
+    /// (never in production: anyone who can reach the page gets a valid token).
+    pub test_mode: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -171,6 +208,12 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// Each client's policy, by client id.
     pub clients: BTreeMap<String, ClientPolicy>,
+    /// How people log in on the pages, and what they may be given; `None`: no device flow.
+    pub login: Option<LoginConfig>,
+    /// The device authorization grant's settings.
+    pub device: DeviceConfig,
+    /// The token workbench page's settings.
+    pub workbench: WorkbenchConfig,
 }
 
 impl Config {
@@ -281,6 +324,33 @@ impl Config {
                 .map_err(|r| bad(format!("clients.{id}: {r}")))?;
             clients.insert(id, compiled);
         }
+        let login = file
+            .login
+            .map(|l| LoginConfig::compile(l, dir))
+            .transpose()
+            .map_err(|r| bad(format!("login.{r}")))?;
+        if let Some(id) = clients
+            .iter()
+            .find(|(_, p)| p.may(GrantType::DeviceCode))
+            .map(|(id, _)| id)
+        {
+            if login.is_none() {
+                return Err(bad(format!(
+                    "clients.{id}: the device_code grant needs a [login] section (how people log in)"
+                )));
+            }
+        }
+        let device = file.device;
+        if !(5..=1800).contains(&device.code_lifetime_secs)
+            || !(1..=60).contains(&device.interval_secs)
+            || device.attempts_per_minute == 0
+        {
+            return Err(bad(
+                "device: code_lifetime_secs must be 5 to 1800, interval_secs 1 to 60, \
+                 attempts_per_minute positive"
+                    .to_owned(),
+            ));
+        }
         Ok(Config {
             path: path.to_owned(),
             issuer,
@@ -291,6 +361,9 @@ impl Config {
             tokens,
             limits,
             clients,
+            login,
+            device,
+            workbench: file.workbench,
         })
     }
 

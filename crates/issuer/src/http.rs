@@ -26,8 +26,10 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
         .route("/jwks", get(jwks))
         .route("/token", post(token))
         .route("/revoke", post(revoke))
+        .route("/device_authorization", post(device_authorization))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
+        .merge(crate::web::routes())
         .layer(DefaultBodyLimit::max(limits.body_bytes))
         .layer(middleware::from_fn_with_state(Arc::clone(&issuer), edge))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -42,6 +44,9 @@ fn endpoint(path: &str) -> &'static str {
     match path {
         "/token" => "token",
         "/revoke" => "revoke",
+        "/device_authorization" => "device_authorization",
+        "/device" | "/device/consent" | "/login" | "/login/upstream" | "/login/callback" => "pages",
+        "/workbench" | "/workbench/sample" => "workbench",
         "/jwks" => "jwks",
         "/.well-known/openid-configuration" | "/.well-known/oauth-authorization-server" => {
             "metadata"
@@ -106,6 +111,17 @@ async fn token(State(issuer): State<Arc<Issuer>>, headers: HeaderMap, body: Byte
     match issuer.token(&headers, &body).await {
         Ok(answer) => no_store(Json(answer).into_response()),
         Err(e) => failed(&issuer, "token", e),
+    }
+}
+
+async fn device_authorization(
+    State(issuer): State<Arc<Issuer>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match issuer.device_authorization(&headers, &body).await {
+        Ok(answer) => no_store(Json(answer).into_response()),
+        Err(e) => failed(&issuer, "device_authorization", e),
     }
 }
 

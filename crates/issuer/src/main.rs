@@ -58,6 +58,9 @@ enum Command {
         #[command(subcommand)]
         command: ClientsCommand,
     },
+    /// Reads a password from the first line of standard input and prints its argon2id hash,
+    /// for a `password_hash` in the local accounts file.
+    HashPassword,
 }
 
 #[derive(Subcommand)]
@@ -167,6 +170,18 @@ async fn run(command: Command) -> Result<()> {
             Ok(())
         }
         Command::Serve { config } => serve(&config).await,
+        Command::HashPassword => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| IssuerError::Hash(format!("reading the password: {e}")))?;
+            let password = line.trim_end_matches(['\n', '\r']);
+            if password.is_empty() {
+                return Err(IssuerError::Hash("the password is empty".into()));
+            }
+            println!("{}", scitokens_issuer::secret::hash_secret(password)?);
+            Ok(())
+        }
         Command::Keys { command } => match command {
             KeysCommand::Rotate { config } => {
                 let (config, store) = open(&config).await?;

@@ -29,6 +29,11 @@ struct LimitLabel {
     limit: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DecisionLabel {
+    decision: String,
+}
+
 type HistogramFamily = Family<EndpointLabel, Histogram, fn() -> Histogram>;
 
 /// The issuer's counters and histograms.
@@ -41,6 +46,7 @@ pub struct Metrics {
     argon2: Counter,
     revocations: Counter,
     limited: Family<LimitLabel, Counter>,
+    decisions: Family<DecisionLabel, Counter>,
     duration: HistogramFamily,
 }
 
@@ -101,6 +107,12 @@ impl Metrics {
             "Requests refused by a rate limit, by limit",
             limited.clone(),
         );
+        let decisions = Family::<DecisionLabel, Counter>::default();
+        registry.register(
+            "device_decisions",
+            "Device-flow requests approved or denied by people on the consent page",
+            decisions.clone(),
+        );
         let duration: HistogramFamily = Family::new_with_constructor(latency_histogram);
         registry.register(
             "request_duration_seconds",
@@ -116,6 +128,7 @@ impl Metrics {
             argon2,
             revocations,
             limited,
+            decisions,
             duration,
         }
     }
@@ -169,6 +182,15 @@ impl Metrics {
         self.limited
             .get_or_create(&LimitLabel {
                 limit: limit.to_owned(),
+            })
+            .inc();
+    }
+
+    /// One decision on the consent page.
+    pub fn device_decision(&self, approved: bool) {
+        self.decisions
+            .get_or_create(&DecisionLabel {
+                decision: if approved { "approve" } else { "deny" }.to_owned(),
             })
             .inc();
     }

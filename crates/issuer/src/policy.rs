@@ -30,6 +30,9 @@ pub enum GrantType {
     RefreshToken,
     /// `urn:ietf:params:oauth:grant-type:token-exchange` (RFC 8693).
     TokenExchange,
+    /// `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628): a person approves on the
+    /// issuer's pages; the token carries what their login rules give them.
+    DeviceCode,
 }
 
 impl GrantType {
@@ -39,6 +42,7 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::RefreshToken => "refresh_token",
             GrantType::TokenExchange => "urn:ietf:params:oauth:grant-type:token-exchange",
+            GrantType::DeviceCode => "urn:ietf:params:oauth:grant-type:device_code",
         }
     }
 
@@ -48,14 +52,16 @@ impl GrantType {
             GrantType::ClientCredentials => "client_credentials",
             GrantType::RefreshToken => "refresh_token",
             GrantType::TokenExchange => "token_exchange",
+            GrantType::DeviceCode => "device_code",
         }
     }
 
     /// Every grant type.
-    pub const ALL: [GrantType; 3] = [
+    pub const ALL: [GrantType; 4] = [
         GrantType::ClientCredentials,
         GrantType::RefreshToken,
         GrantType::TokenExchange,
+        GrantType::DeviceCode,
     ];
 
     /// The grant type with this `grant_type` value.
@@ -68,8 +74,12 @@ impl GrantType {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PolicyConfig {
-    /// Grant types: `client_credentials`, `refresh_token`, `token_exchange`.
+    /// Grant types: `client_credentials`, `refresh_token`, `token_exchange`, `device_code`.
     pub grants: Vec<String>,
+    /// A public client (RFC 6749 §2.1): it has no secret and sends only `client_id`, as a
+    /// command-line tool on people's machines does. It may not use `client_credentials`.
+    #[serde(default)]
+    pub public: bool,
     /// `wlcg` (default) or `scitokens2`.
     #[serde(default)]
     pub profile: Option<String>,
@@ -87,6 +97,7 @@ pub struct PolicyConfig {
 #[derive(Debug, Clone)]
 pub struct ClientPolicy {
     id: String,
+    public: bool,
     grants: Vec<GrantType>,
     profile: Profile,
     scopes: Vec<Scope>,
@@ -158,11 +169,17 @@ impl ClientPolicy {
                 .find(|g| g.name() == name)
                 .ok_or_else(|| {
                     format!(
-                        "grants: {} is not one of client_credentials, refresh_token, token_exchange",
+                        "grants: {} is not one of client_credentials, refresh_token, token_exchange, device_code",
                         Untrusted::new(name)
                     )
                 })?;
             grants.push(grant);
+        }
+        if config.public && grants.contains(&GrantType::ClientCredentials) {
+            return Err(
+                "grants: a public client has no secret, so it may not use client_credentials"
+                    .into(),
+            );
         }
         let profile = match config.profile.as_deref().unwrap_or("wlcg") {
             "wlcg" => Profile::Wlcg,
@@ -216,6 +233,7 @@ impl ClientPolicy {
         }
         Ok(ClientPolicy {
             id: id.to_owned(),
+            public: config.public,
             grants,
             profile,
             scopes,
@@ -227,6 +245,16 @@ impl ClientPolicy {
     /// The client id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether it is a public client (no secret).
+    pub fn is_public(&self) -> bool {
+        self.public
+    }
+
+    /// Whether it may use `grant`.
+    pub fn may(&self, grant: GrantType) -> bool {
+        self.grants.contains(&grant)
     }
 
     /// The profile its tokens follow.
@@ -269,6 +297,7 @@ impl ClientPolicy {
     /// ).unwrap().tokens;
     /// let policy = ClientPolicy::compile("svc", PolicyConfig {
     ///     grants: vec!["client_credentials".into()],
+    ///     public: false,
     ///     profile: None,
     ///     scopes: vec!["storage.read:/data/{client_id}".into()],
     ///     audiences: vec!["https://storage.example".into()],
@@ -311,6 +340,67 @@ impl ClientPolicy {
             }
             given
         };
+        Ok(Granted { scopes, refresh })
+    }
+
+    /// The scopes a person's approval gives a device-flow client: those requested (or, without
+    /// a request, all) that the person's `entitlement` includes and, when the client's policy
+    /// lists scopes, that it includes too (path-aware). `offline_access` asks for a refresh
+    /// token as in [`ClientPolicy::grant_scopes`]. `invalid_scope` when none is left.
+    ///
+    /// ```
+    /// use scitokens_format::scope::Scope;
+    /// use scitokens_issuer::policy::{ClientPolicy, PolicyConfig};
+    /// # let caps = scitokens_issuer::config::Config::parse(
+    /// #     std::path::Path::new("/x/issuer.toml"),
+    /// #     "issuer='https://i.example'\nlisten='127.0.0.1:1'\ndatabase='sqlite:x'\n[tls]\ncert='c'\nkey='k'",
+    /// # ).unwrap().tokens;
+    /// let cli = ClientPolicy::compile("cli", PolicyConfig {
+    ///     grants: vec!["device_code".into(), "refresh_token".into()],
+    ///     public: true,
+    ///     profile: None,
+    ///     scopes: vec![],
+    ///     audiences: vec!["https://storage.example".into()],
+    ///     lifetime_secs: None,
+    /// }, &caps).unwrap();
+    /// let alice = Scope::parse_list("storage.read:/home/alice storage.create:/home/alice").unwrap();
+    /// let g = cli.grant_device_scopes(Some("storage.read:/home/alice/x offline_access"), &alice).unwrap();
+    /// assert_eq!((g.scope_claim().as_str(), g.refresh), ("storage.read:/home/alice/x", true));
+    /// assert_eq!(cli.grant_device_scopes(None, &alice).unwrap().scopes, alice);
+    /// assert!(cli.grant_device_scopes(Some("storage.read:/home/bob"), &alice).is_err());
+    /// ```
+    pub fn grant_device_scopes(
+        &self,
+        requested: Option<&str>,
+        entitlement: &[Scope],
+    ) -> Result<Granted, OAuthError> {
+        let mut refresh = false;
+        let mut asked = Vec::new();
+        for entry in requested.unwrap_or("").split(' ').filter(|e| !e.is_empty()) {
+            if entry == OFFLINE_ACCESS {
+                refresh = self.grants.contains(&GrantType::RefreshToken);
+                continue;
+            }
+            asked.push(parse_requested(entry)?);
+        }
+        let candidates = if asked.is_empty() {
+            entitlement.to_vec()
+        } else {
+            asked
+                .into_iter()
+                .filter(|s| entitlement.iter().any(|e| e.includes(s)))
+                .collect()
+        };
+        let scopes: Vec<Scope> = candidates
+            .into_iter()
+            .filter(|s| self.scopes.is_empty() || self.scopes.iter().any(|c| c.includes(s)))
+            .collect();
+        if scopes.is_empty() {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidScope,
+                "scope: none of the requested scopes is allowed for this person and client",
+            ));
+        }
         Ok(Granted { scopes, refresh })
     }
 
@@ -375,6 +465,7 @@ mod tests {
     fn config(scopes: &[&str]) -> PolicyConfig {
         PolicyConfig {
             grants: vec!["client_credentials".into(), "refresh_token".into()],
+            public: false,
             profile: None,
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             audiences: vec!["https://a.example".into(), "https://b.example".into()],

@@ -15,9 +15,12 @@ use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::error::Result;
 use crate::keys::KeyRing;
+use crate::login::upstream::Upstream;
+use crate::web::session::{Sealer, COOKIE_KEY_NAME};
+use crate::web::Pages;
 use crate::limits::Limits;
 use crate::metrics::Metrics;
-use crate::oauth::{presented_client, ErrorCode, Form, OAuthError};
+use crate::oauth::{presented_client, public_client_id, ErrorCode, Form, OAuthError};
 use crate::policy::{ClientPolicy, GrantType};
 use crate::store::Store;
 
@@ -54,6 +57,9 @@ pub(crate) struct Mint<'a> {
 /// The running issuer's shared state.
 pub struct Issuer {
     pub(crate) config: Config,
+    pub(crate) sealer: Sealer,
+    pub(crate) upstream: Option<Upstream>,
+    pub(crate) pages: Pages,
     pub(crate) store: Store,
     keys: RwLock<Arc<KeyRing>>,
     pub(crate) clients: ClientRegistry,
@@ -82,7 +88,18 @@ impl Issuer {
         let ring = KeyRing::from_rows(&store.keys().await?, config.tokens.max_lifetime)?;
         let metrics = Metrics::new();
         let clients = ClientRegistry::new(store.clients().await?, metrics.secret_verifications())?;
+        let sealer = Sealer::new(&store.shared_secret(COOKIE_KEY_NAME).await?);
+        let upstream = match config.login.as_ref().and_then(|l| l.upstream.clone()) {
+            Some(u) => Some(Upstream::new(u, Arc::clone(&clock)).map_err(|e| {
+                crate::IssuerError::config(&config.path, format!("login.upstream: {e}"))
+            })?),
+            None => None,
+        };
+        let pages = Pages::new(&config.device)?;
         Ok(Issuer {
+            sealer,
+            upstream,
+            pages,
             limits: Limits::new(&config.limits),
             metrics,
             keys: RwLock::new(Arc::new(ring)),
@@ -106,6 +123,11 @@ impl Issuer {
     /// The current time.
     pub fn now(&self) -> UnixTime {
         self.clock.now()
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        Arc::clone(&self.clock)
     }
 
     /// The loaded keys.
@@ -160,9 +182,34 @@ impl Issuer {
         })
     }
 
-    /// Authenticates the client of a request, applies its rate limit and finds its policy.
-    async fn client(&self, headers: &HeaderMap, form: &Form) -> Result<&ClientPolicy, OAuthError> {
+    /// Authenticates the client of a request (a public client by its id alone), applies its
+    /// rate limit and finds its policy.
+    pub(crate) async fn client(
+        &self,
+        headers: &HeaderMap,
+        form: &Form,
+    ) -> Result<&ClientPolicy, OAuthError> {
+        if let Some(id) = public_client_id(headers, form)? {
+            if let Some(policy) = self.config.clients.get(id).filter(|p| p.is_public()) {
+                if let Err(e) = self.limits.client(id) {
+                    self.metrics.limited("client");
+                    return Err(e);
+                }
+                return Ok(policy);
+            }
+        }
         let presented = presented_client(headers, form)?;
+        if self
+            .config
+            .clients
+            .get(&presented.id)
+            .is_some_and(ClientPolicy::is_public)
+        {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidClient,
+                "a public client sends its client_id only, no secret",
+            ));
+        }
         let id = self.clients.authenticate(&self.store, &presented).await?;
         if let Err(e) = self.limits.client(&id) {
             self.metrics.limited("client");
@@ -207,6 +254,7 @@ impl Issuer {
             GrantType::ClientCredentials => self.client_credentials(client, &form, now).await,
             GrantType::RefreshToken => self.refresh(client, &form, now).await,
             GrantType::TokenExchange => self.exchange(client, &form, now).await,
+            GrantType::DeviceCode => self.device_code(client, &form, now).await,
         }?;
         self.metrics.issued(grant.name());
         Ok(response)
@@ -222,20 +270,24 @@ impl Issuer {
     /// Discovery metadata (RFC 8414; the same document at the OpenID path).
     pub fn metadata(&self) -> Value {
         let iss = &self.config.issuer;
-        json!({
+        let mut meta = json!({
             "issuer": iss,
             "jwks_uri": format!("{iss}/jwks"),
             "token_endpoint": format!("{iss}/token"),
             "revocation_endpoint": format!("{iss}/revoke"),
             "grant_types_supported": GrantType::ALL.iter().map(|g| g.wire_name()).collect::<Vec<_>>(),
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "response_types_supported": [],
             "scopes_supported": ["offline_access"],
             "token_endpoint_auth_signing_alg_values_supported": ["ES256"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "subject_types_supported": ["public"],
-        })
+        });
+        if self.config.login.is_some() {
+            meta["device_authorization_endpoint"] = json!(format!("{iss}/device_authorization"));
+        }
+        meta
     }
 
     /// The JWKS document now.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use scitokens_format::{is_loopback_http, KeySet, Untrusted};
 use serde_json::{Map, Value};
+use std::path::Path;
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::Agent;
 
@@ -31,6 +32,67 @@ pub const USER_AGENT: &str = concat!("scitokens-rs/", env!("CARGO_PKG_VERSION"))
 /// Redirects followed per request.
 const MAX_REDIRECTS: u32 = 3;
 
+/// The root certificates of `ca_file` (PEM), or the built-in web PKI roots without one.
+fn root_certs(ca_file: Option<&Path>) -> Result<RootCerts> {
+    let Some(file) = ca_file else {
+        return Ok(RootCerts::WebPki);
+    };
+    let bad = |reason: String| KeyCacheError::Config {
+        name: "tls_ca_file".into(),
+        value: Untrusted::new(&file.display().to_string()),
+        reason,
+    };
+    let pem = std::fs::read(file).map_err(|e| bad(e.to_string()))?;
+    let certs = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<Vec<Certificate<'static>>, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("holds no PEM certificate".into()));
+    }
+    Ok(RootCerts::new_with_certs(&certs))
+}
+
+/// The HTTPS client the key cache fetches with, for other callers that talk to issuers (the
+/// CLI's `token` commands, the token issuer's upstream login): TLS on aws-lc (its FIPS module
+/// with the `fips` feature), the roots of `ca_file` or the built-in web PKI roots, a timeout
+/// for each whole request, at most 3 redirects, HTTP error statuses returned as responses
+/// (not errors), and `https://` only unless `allow_http` (which callers grant only for
+/// loopback hosts).
+///
+/// ```
+/// let agent = scitokens_keycache::http_agent(None, std::time::Duration::from_secs(5), false).unwrap();
+/// assert!(agent.get("http://127.0.0.1:1/").call().is_err());
+/// ```
+pub fn http_agent(ca_file: Option<&Path>, timeout: Duration, allow_http: bool) -> Result<Agent> {
+    let roots = root_certs(ca_file)?;
+    scitokens_format::init_crypto();
+    // The TLS stack's crypto is aws-lc, as the tokens' (no second crypto library); with
+    // the `fips` feature, its FIPS module and only the approved suites.
+    #[cfg(not(feature = "fips"))]
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    #[cfg(feature = "fips")]
+    let provider = Arc::new(rustls::crypto::default_fips_provider());
+    Ok(Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .https_only(!allow_http)
+        .max_redirects(MAX_REDIRECTS)
+        .http_status_as_error(false)
+        .user_agent(USER_AGENT)
+        .tls_config(
+            TlsConfig::builder()
+                .root_certs(roots)
+                .unversioned_rustls_crypto_provider(provider)
+                .build(),
+        )
+        .build()
+        .into())
+}
+
 /// An HTTPS client for discovery, configured once.
 pub(crate) struct Discovery {
     request: Agent,
@@ -47,62 +109,12 @@ pub(crate) struct Fetched {
 
 impl Discovery {
     pub(crate) fn new(config: &KeyCacheConfig) -> Result<Self> {
-        let roots = match &config.tls_ca_file {
-            None => RootCerts::WebPki,
-            Some(file) => {
-                let pem = std::fs::read(file).map_err(|e| KeyCacheError::Config {
-                    name: "tls_ca_file".into(),
-                    value: Untrusted::new(&file.display().to_string()),
-                    reason: e.to_string(),
-                })?;
-                let certs = ureq::tls::parse_pem(&pem)
-                    .filter_map(|item| match item {
-                        Ok(ureq::tls::PemItem::Certificate(cert)) => Some(Ok(cert)),
-                        Ok(_) => None,
-                        Err(e) => Some(Err(e)),
-                    })
-                    .collect::<Result<Vec<Certificate<'static>>, _>>()
-                    .map_err(|e| KeyCacheError::Config {
-                        name: "tls_ca_file".into(),
-                        value: Untrusted::new(&file.display().to_string()),
-                        reason: e.to_string(),
-                    })?;
-                if certs.is_empty() {
-                    return Err(KeyCacheError::Config {
-                        name: "tls_ca_file".into(),
-                        value: Untrusted::new(&file.display().to_string()),
-                        reason: "holds no PEM certificate".into(),
-                    });
-                }
-                RootCerts::new_with_certs(&certs)
-            }
-        };
-        scitokens_format::init_crypto();
-        // The TLS stack's crypto is aws-lc, as the tokens' (no second crypto library); with
-        // the `fips` feature, its FIPS module and only the approved suites.
-        #[cfg(not(feature = "fips"))]
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        #[cfg(feature = "fips")]
-        let provider = Arc::new(rustls::crypto::default_fips_provider());
-        let agent = |timeout: Duration| -> Agent {
-            Agent::config_builder()
-                .timeout_global(Some(timeout))
-                .https_only(!config.dangerous.allow_http_loopback)
-                .max_redirects(MAX_REDIRECTS)
-                .http_status_as_error(false)
-                .user_agent(USER_AGENT)
-                .tls_config(
-                    TlsConfig::builder()
-                        .root_certs(roots.clone())
-                        .unversioned_rustls_crypto_provider(Arc::clone(&provider))
-                        .build(),
-                )
-                .build()
-                .into()
-        };
+        let allow_http = config.dangerous.allow_http_loopback;
+        let ca = config.tls_ca_file.as_deref();
+        let agent = |timeout: Duration| http_agent(ca, timeout, allow_http);
         Ok(Discovery {
-            request: agent(config.request_timeout),
-            admin: agent(config.admin_timeout),
+            request: agent(config.request_timeout)?,
+            admin: agent(config.admin_timeout)?,
             max_bytes: config.max_response_bytes,
             allow_http_loopback: config.dangerous.allow_http_loopback,
         })

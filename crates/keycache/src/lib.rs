@@ -47,7 +47,7 @@ pub use config::{
     DEFAULT_REFRESH_THRESHOLD, DEFAULT_REQUEST_TIMEOUT, DEFAULT_UNKNOWN_KID_REFRESH,
     DEFAULT_UPDATE_INTERVAL, MAX_ISSUER_LEN,
 };
-pub use discovery::USER_AGENT;
+pub use discovery::{http_agent, USER_AGENT};
 pub use error::{KeyCacheError, Result, NOT_IN_MEMORY};
 pub use metrics::IssuerMetrics;
 pub use refresher::{Refresher, REFRESHER_STOP_WAIT};

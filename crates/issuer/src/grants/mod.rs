@@ -2,6 +2,7 @@
 //! `impl Issuer` block over the shared state in `service`.
 
 mod client_credentials;
+mod device;
 mod exchange;
 mod refresh;
 mod revoke;
@@ -13,6 +14,11 @@ use crate::secret::{new_secret, token_digest};
 use crate::service::Issuer;
 use crate::store::Family;
 
+pub use device::{
+    new_user_code, normalize_user_code, show_user_code, DeviceAuthorization, USER_CODE_ALPHABET,
+    USER_CODE_LEN,
+};
+
 /// Token types of RFC 8693 §3.
 pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 /// A JWT (RFC 8693 §3).
@@ -21,7 +27,7 @@ pub const JWT_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:jwt";
 pub const REFRESH_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:refresh_token";
 
 /// Logs a store failure and answers `server_error`.
-fn store_failed(e: crate::error::IssuerError) -> OAuthError {
+pub(crate) fn store_failed(e: crate::error::IssuerError) -> OAuthError {
     tracing::error!(error = %e, "state database");
     OAuthError::server()
 }

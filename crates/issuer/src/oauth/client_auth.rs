@@ -102,3 +102,16 @@ pub fn presented_client(headers: &HeaderMap, form: &Form) -> Result<Presented, O
         .with_basic_challenge()),
     }
 }
+
+/// The `client_id` of a request that carries no client authentication at all (no
+/// `Authorization` header, no `client_secret`): how a public client identifies itself
+/// (RFC 6749 §2.3, §3.2.1). `None` when there is authentication, or no `client_id`.
+pub fn public_client_id<'f>(
+    headers: &HeaderMap,
+    form: &'f Form,
+) -> Result<Option<&'f str>, OAuthError> {
+    if headers.contains_key(header::AUTHORIZATION) || form.get("client_secret")?.is_some() {
+        return Ok(None);
+    }
+    form.get("client_id")
+}

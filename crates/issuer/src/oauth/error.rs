@@ -27,6 +27,14 @@ pub enum ErrorCode {
     InvalidTarget,
     /// The token type is not one this server revokes or exchanges.
     UnsupportedTokenType,
+    /// Device flow: the person has not decided yet; poll again (RFC 8628 §3.5).
+    AuthorizationPending,
+    /// Device flow: polling too fast; add 5 seconds to the interval.
+    SlowDown,
+    /// Device flow: the person denied the request.
+    AccessDenied,
+    /// Device flow: the device code expired; start again.
+    ExpiredToken,
     /// Too many requests; retry after the time given.
     TemporarilyUnavailable,
     /// The server failed; nothing about the request is implied.
@@ -45,6 +53,10 @@ impl ErrorCode {
             ErrorCode::InvalidScope => "invalid_scope",
             ErrorCode::InvalidTarget => "invalid_target",
             ErrorCode::UnsupportedTokenType => "unsupported_token_type",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::AccessDenied => "access_denied",
+            ErrorCode::ExpiredToken => "expired_token",
             ErrorCode::TemporarilyUnavailable => "temporarily_unavailable",
             ErrorCode::ServerError => "server_error",
         }

@@ -4,6 +4,6 @@ mod client_auth;
 mod error;
 mod form;
 
-pub use client_auth::{presented_client, Presented};
+pub use client_auth::{presented_client, public_client_id, Presented};
 pub use error::{ErrorCode, OAuthError};
 pub use form::{Form, MAX_PARAMS};

@@ -1,11 +1,12 @@
 //! The issuer's state: registered clients (secret hashes), signing keys, refresh-token
-//! families, revoked access-token ids. SQLite by default; every operation that must be atomic
+//! families, revoked access-token ids, device authorizations (RFC 8628) and the key that seals
+//! the web pages' session cookies. SQLite by default; every operation that must be atomic
 //! across processes (redeeming a refresh token above all) is one transaction.
 
 mod postgres;
 mod sqlite;
 
-use scitokens_format::UnixTime;
+use scitokens_format::{UnixTime, Untrusted};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -143,6 +144,167 @@ pub enum Revoked {
     Unknown,
     /// The token belongs to another client; nothing was changed.
     OtherClient,
+}
+
+/// A device authorization as started by a client (RFC 8628 §3.1-3.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceRequest {
+    /// SHA-256 of the device code (the code itself is stored nowhere).
+    pub device_digest: [u8; 32],
+    /// The user code, normalized (no separator).
+    pub user_code: String,
+    /// The client that asked.
+    pub client_id: String,
+    /// The `scope` parameter as sent, if any.
+    pub scope: Option<String>,
+    /// The audiences granted to the client.
+    pub audiences: Vec<String>,
+    /// When the codes expire.
+    pub expires_at: UnixTime,
+    /// The polling interval, seconds.
+    pub interval: u64,
+}
+
+/// What the user decided on the consent page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Approved: the token's subject and scopes.
+    Approve {
+        /// The `sub` of the tokens.
+        subject: String,
+        /// The scopes granted, as a `scope` claim.
+        scope: String,
+    },
+    /// Denied.
+    Deny,
+}
+
+/// What a poll of the token endpoint with a device code came to (RFC 8628 §3.5).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Polled {
+    /// The user has not decided yet.
+    Pending,
+    /// Polled faster than the interval, which is now 5 seconds longer.
+    SlowDown,
+    /// The user denied it.
+    Denied,
+    /// The codes expired.
+    Expired,
+    /// No such device code for this client, or its token was already issued.
+    Unknown,
+    /// Approved: issue the token (once; a later poll is [`Polled::Unknown`]).
+    Approved {
+        /// The `scope` parameter the client sent when it started.
+        requested: Option<String>,
+        /// The `sub`.
+        subject: String,
+        /// The scopes granted.
+        scope: String,
+        /// The audiences granted.
+        audiences: Vec<String>,
+    },
+}
+
+/// A device authorization's state as stored.
+pub(crate) const DEVICE_PENDING: &str = "pending";
+pub(crate) const DEVICE_APPROVED: &str = "approved";
+pub(crate) const DEVICE_DENIED: &str = "denied";
+pub(crate) const DEVICE_DONE: &str = "done";
+
+/// How much longer the interval gets with each `slow_down` (RFC 8628 §3.5).
+pub const SLOW_DOWN_SECS: i64 = 5;
+
+/// A device authorization as found by a poll, inside the polling transaction.
+pub(crate) struct DeviceRow {
+    pub(crate) client_id: String,
+    pub(crate) state: String,
+    pub(crate) expires_at: i64,
+    pub(crate) interval: i64,
+    pub(crate) last_poll: Option<i64>,
+    pub(crate) subject: Option<String>,
+    pub(crate) granted_scope: Option<String>,
+    pub(crate) audiences: String,
+    pub(crate) requested: Option<String>,
+}
+
+/// What a backend must write after a poll.
+pub(crate) enum PollWrite {
+    /// Nothing.
+    None,
+    /// Record the poll time.
+    Touch,
+    /// Record the poll time and lengthen the interval.
+    SlowDown,
+    /// Record the poll time and mark the authorization used.
+    Consume,
+}
+
+/// The one decision on a poll, shared by every backend.
+pub(crate) fn poll_verdict(
+    found: Option<DeviceRow>,
+    client: &str,
+    now: UnixTime,
+) -> Result<(Polled, PollWrite)> {
+    let Some(row) = found else {
+        return Ok((Polled::Unknown, PollWrite::None));
+    };
+    if row.client_id != client || row.state == DEVICE_DONE {
+        return Ok((Polled::Unknown, PollWrite::None));
+    }
+    if row.expires_at <= now.as_secs() {
+        return Ok((Polled::Expired, PollWrite::None));
+    }
+    if row
+        .last_poll
+        .is_some_and(|last| now.as_secs() < last.saturating_add(row.interval))
+    {
+        return Ok((Polled::SlowDown, PollWrite::SlowDown));
+    }
+    match row.state.as_str() {
+        DEVICE_PENDING => Ok((Polled::Pending, PollWrite::Touch)),
+        DEVICE_DENIED => Ok((Polled::Denied, PollWrite::Touch)),
+        DEVICE_APPROVED => {
+            let audiences: Vec<String> = serde_json::from_str(&row.audiences)
+                .map_err(|e| IssuerError::Corrupt(format!("device audiences: {e}")))?;
+            Ok((
+                Polled::Approved {
+                    requested: row.requested,
+                    subject: row.subject.unwrap_or_default(),
+                    scope: row.granted_scope.unwrap_or_default(),
+                    audiences,
+                },
+                PollWrite::Consume,
+            ))
+        }
+        other => Err(IssuerError::Corrupt(format!(
+            "device authorization state {}",
+            Untrusted::new(other)
+        ))),
+    }
+}
+
+/// A pending device authorization from its stored columns.
+pub(crate) fn device_request(
+    digest: &[u8],
+    user_code: &str,
+    client_id: String,
+    scope: Option<String>,
+    audiences: &str,
+    expires_at: i64,
+    interval: i64,
+) -> Result<DeviceRequest> {
+    Ok(DeviceRequest {
+        device_digest: digest
+            .try_into()
+            .map_err(|_| IssuerError::Corrupt("a device code digest is not 32 bytes".into()))?,
+        user_code: user_code.to_owned(),
+        client_id,
+        scope,
+        audiences: serde_json::from_str(audiences)
+            .map_err(|e| IssuerError::Corrupt(format!("device audiences: {e}")))?,
+        expires_at: UnixTime::from_secs(expires_at),
+        interval: u64::try_from(interval).unwrap_or(0),
+    })
 }
 
 /// The state database.
@@ -300,6 +462,74 @@ impl Store {
             Store::Sqlite(s) => s.run(move |db| db.jti_revoked(&jti)).await,
             Store::Postgres(p) => p.jti_revoked(&jti).await,
         }
+    }
+
+    /// Stores a new device authorization; false if its user code is taken (draw another).
+    pub async fn add_device(&self, request: DeviceRequest, now: UnixTime) -> Result<bool> {
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.add_device(&request, now)).await,
+            Store::Postgres(p) => p.add_device(&request, now).await,
+        }
+    }
+
+    /// The pending, unexpired device authorization with this (normalized) user code.
+    pub async fn pending_device(
+        &self,
+        user_code: &str,
+        now: UnixTime,
+    ) -> Result<Option<DeviceRequest>> {
+        let code = user_code.to_owned();
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.pending_device(&code, now)).await,
+            Store::Postgres(p) => p.pending_device(&code, now).await,
+        }
+    }
+
+    /// Records the user's decision; false if the authorization is no longer pending (decided
+    /// elsewhere, or expired).
+    pub async fn decide_device(
+        &self,
+        user_code: &str,
+        decision: Decision,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let code = user_code.to_owned();
+        match self {
+            Store::Sqlite(s) => s.run(move |db| db.decide_device(&code, &decision, now)).await,
+            Store::Postgres(p) => p.decide_device(&code, &decision, now).await,
+        }
+    }
+
+    /// A client polls with a device code: one transaction that reads the authorization, applies
+    /// the interval and, when approved, spends it.
+    pub async fn poll_device(
+        &self,
+        device_digest: [u8; 32],
+        client: &str,
+        now: UnixTime,
+    ) -> Result<Polled> {
+        let client = client.to_owned();
+        match self {
+            Store::Sqlite(s) => {
+                s.run(move |db| db.poll_device(&device_digest, &client, now))
+                    .await
+            }
+            Store::Postgres(p) => p.poll_device(&device_digest, &client, now).await,
+        }
+    }
+
+    /// The 32-byte secret named `name`, made (randomly, by whichever process comes first) the
+    /// first time it is asked for: every replica then shares it.
+    pub async fn shared_secret(&self, name: &str) -> Result<[u8; 32]> {
+        let fresh: [u8; 32] = crate::secret::random_bytes()?;
+        let name = name.to_owned();
+        let value = match self {
+            Store::Sqlite(s) => s.run(move |db| db.shared_secret(&name, &fresh)).await?,
+            Store::Postgres(p) => p.shared_secret(&name, &fresh).await?,
+        };
+        value
+            .try_into()
+            .map_err(|_| IssuerError::Corrupt("a shared secret is not 32 bytes".into()))
     }
 
     /// Deletes what can no longer matter: expired tokens, families and revocations.

@@ -10,7 +10,11 @@ use tokio_postgres::{NoTls, Row};
 
 use scitokens_format::{UnixTime, Untrusted};
 
-use super::{judge, ClientRow, Family, FamilyRow, KeyRow, Presented, Redeemed, Revoked, Verdict};
+use super::{
+    judge, poll_verdict, ClientRow, Decision, DeviceRequest, DeviceRow, Family, FamilyRow, KeyRow,
+    PollWrite, Polled, Presented, Redeemed, Revoked, Verdict, DEVICE_APPROVED, DEVICE_DENIED,
+    DEVICE_DONE, DEVICE_PENDING, SLOW_DOWN_SECS,
+};
 use crate::error::{IssuerError, Result};
 
 /// The schema version this code writes.
@@ -57,6 +61,24 @@ CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
 CREATE TABLE IF NOT EXISTS revoked_jtis (
     jti TEXT PRIMARY KEY,
     expires_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_authorizations (
+    device_digest BYTEA PRIMARY KEY,
+    user_code TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL,
+    scope TEXT,
+    audiences TEXT NOT NULL,
+    created BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    poll_interval BIGINT NOT NULL,
+    last_poll BIGINT,
+    state TEXT NOT NULL,
+    subject TEXT,
+    granted_scope TEXT
+);
+CREATE TABLE IF NOT EXISTS shared_secrets (
+    name TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
 );
 ";
 
@@ -428,7 +450,177 @@ impl PgStore {
                 &[&now],
             )
             .await?;
+        n += tx
+            .execute(
+                "DELETE FROM device_authorizations WHERE expires_at <= $1",
+                &[&now],
+            )
+            .await?;
         tx.commit().await?;
         Ok(usize::try_from(n).unwrap_or(usize::MAX))
+    }
+
+    pub(super) async fn add_device(&self, r: &DeviceRequest, now: UnixTime) -> Result<bool> {
+        let audiences =
+            serde_json::to_string(&r.audiences).map_err(|e| IssuerError::Corrupt(e.to_string()))?;
+        let interval = i64::try_from(r.interval).unwrap_or(i64::MAX);
+        let inserted = self
+            .conn()
+            .await?
+            .execute(
+                "INSERT INTO device_authorizations \
+                 (device_digest, user_code, client_id, scope, audiences, created, expires_at, \
+                  poll_interval, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &&r.device_digest[..],
+                    &r.user_code,
+                    &r.client_id,
+                    &r.scope,
+                    &audiences,
+                    &now.as_secs(),
+                    &r.expires_at.as_secs(),
+                    &interval,
+                    &DEVICE_PENDING,
+                ],
+            )
+            .await?;
+        Ok(inserted == 1)
+    }
+
+    pub(super) async fn pending_device(
+        &self,
+        code: &str,
+        now: UnixTime,
+    ) -> Result<Option<DeviceRequest>> {
+        let row = self
+            .conn()
+            .await?
+            .query_opt(
+                "SELECT device_digest, client_id, scope, audiences, expires_at, poll_interval \
+                 FROM device_authorizations WHERE user_code = $1 AND state = $2 AND expires_at > $3",
+                &[&code, &DEVICE_PENDING, &now.as_secs()],
+            )
+            .await?;
+        row.map(|r| {
+            super::device_request(
+                r.get::<_, &[u8]>(0),
+                code,
+                r.get(1),
+                r.get(2),
+                r.get(3),
+                r.get(4),
+                r.get(5),
+            )
+        })
+        .transpose()
+    }
+
+    pub(super) async fn decide_device(
+        &self,
+        code: &str,
+        decision: &Decision,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let conn = self.conn().await?;
+        let changed = match decision {
+            Decision::Approve { subject, scope } => {
+                conn.execute(
+                    "UPDATE device_authorizations SET state = $1, subject = $2, granted_scope = $3 \
+                     WHERE user_code = $4 AND state = $5 AND expires_at > $6",
+                    &[
+                        &DEVICE_APPROVED,
+                        subject,
+                        scope,
+                        &code,
+                        &DEVICE_PENDING,
+                        &now.as_secs(),
+                    ],
+                )
+                .await?
+            }
+            Decision::Deny => {
+                conn.execute(
+                    "UPDATE device_authorizations SET state = $1 \
+                     WHERE user_code = $2 AND state = $3 AND expires_at > $4",
+                    &[&DEVICE_DENIED, &code, &DEVICE_PENDING, &now.as_secs()],
+                )
+                .await?
+            }
+        };
+        Ok(changed == 1)
+    }
+
+    pub(super) async fn poll_device(
+        &self,
+        digest: &[u8; 32],
+        client: &str,
+        now: UnixTime,
+    ) -> Result<Polled> {
+        let mut conn = self.conn().await?;
+        let tx = conn.transaction().await?;
+        let found = tx
+            .query_opt(
+                "SELECT client_id, state, expires_at, poll_interval, last_poll, subject, \
+                        granted_scope, audiences, scope \
+                 FROM device_authorizations WHERE device_digest = $1 FOR UPDATE",
+                &[&&digest[..]],
+            )
+            .await?
+            .map(|r| DeviceRow {
+                client_id: r.get(0),
+                state: r.get(1),
+                expires_at: r.get(2),
+                interval: r.get(3),
+                last_poll: r.get(4),
+                subject: r.get(5),
+                granted_scope: r.get(6),
+                audiences: r.get(7),
+                requested: r.get(8),
+            });
+        let (polled, write) = poll_verdict(found, client, now)?;
+        let now = now.as_secs();
+        let key = &digest[..];
+        match write {
+            PollWrite::None => {}
+            PollWrite::Touch => {
+                tx.execute(
+                    "UPDATE device_authorizations SET last_poll = $2 WHERE device_digest = $1",
+                    &[&key, &now],
+                )
+                .await?;
+            }
+            PollWrite::SlowDown => {
+                tx.execute(
+                    "UPDATE device_authorizations SET last_poll = $2, \
+                     poll_interval = poll_interval + $3 WHERE device_digest = $1",
+                    &[&key, &now, &SLOW_DOWN_SECS],
+                )
+                .await?;
+            }
+            PollWrite::Consume => {
+                tx.execute(
+                    "UPDATE device_authorizations SET last_poll = $2, state = $3 \
+                     WHERE device_digest = $1",
+                    &[&key, &now, &DEVICE_DONE],
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(polled)
+    }
+
+    pub(super) async fn shared_secret(&self, name: &str, fresh: &[u8; 32]) -> Result<Vec<u8>> {
+        let conn = self.conn().await?;
+        conn.execute(
+            "INSERT INTO shared_secrets (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&name, &&fresh[..]],
+        )
+        .await?;
+        let row = conn
+            .query_one("SELECT value FROM shared_secrets WHERE name = $1", &[&name])
+            .await?;
+        Ok(row.get(0))
     }
 }

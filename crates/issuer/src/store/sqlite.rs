@@ -9,7 +9,11 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use scitokens_format::{UnixTime, Untrusted};
 
-use super::{judge, ClientRow, Family, FamilyRow, KeyRow, Presented, Redeemed, Revoked, Verdict};
+use super::{
+    judge, poll_verdict, ClientRow, Decision, DeviceRequest, DeviceRow, Family, FamilyRow, KeyRow,
+    PollWrite, Polled, Presented, Redeemed, Revoked, Verdict, DEVICE_APPROVED, DEVICE_DENIED,
+    DEVICE_DONE, DEVICE_PENDING, SLOW_DOWN_SECS,
+};
 use crate::error::{IssuerError, Result};
 
 /// How long a writer waits for another process's transaction.
@@ -52,6 +56,24 @@ CREATE INDEX IF NOT EXISTS refresh_tokens_family ON refresh_tokens (family_id);
 CREATE TABLE IF NOT EXISTS revoked_jtis (
     jti TEXT PRIMARY KEY,
     expires_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS device_authorizations (
+    device_digest BLOB PRIMARY KEY,
+    user_code TEXT NOT NULL UNIQUE,
+    client_id TEXT NOT NULL,
+    scope TEXT,
+    audiences TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    poll_interval INTEGER NOT NULL,
+    last_poll INTEGER,
+    state TEXT NOT NULL,
+    subject TEXT,
+    granted_scope TEXT
+);
+CREATE TABLE IF NOT EXISTS shared_secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
 );
 ";
 
@@ -385,7 +407,156 @@ impl Db {
             "DELETE FROM refresh_tokens WHERE expires_at <= ?1 AND used_at IS NULL",
             [now],
         )?;
+        n += tx.execute(
+            "DELETE FROM device_authorizations WHERE expires_at <= ?1",
+            [now],
+        )?;
         tx.commit()?;
         Ok(n)
+    }
+
+    pub(super) fn add_device(&mut self, r: &DeviceRequest, now: UnixTime) -> Result<bool> {
+        let audiences =
+            serde_json::to_string(&r.audiences).map_err(|e| IssuerError::Corrupt(e.to_string()))?;
+        let inserted = self.conn.execute(
+            "INSERT OR IGNORE INTO device_authorizations \
+             (device_digest, user_code, client_id, scope, audiences, created, expires_at, poll_interval, state) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                &r.device_digest[..],
+                r.user_code,
+                r.client_id,
+                r.scope,
+                audiences,
+                now.as_secs(),
+                r.expires_at.as_secs(),
+                i64::try_from(r.interval).unwrap_or(i64::MAX),
+                DEVICE_PENDING
+            ],
+        )?;
+        Ok(inserted == 1)
+    }
+
+    pub(super) fn pending_device(
+        &mut self,
+        code: &str,
+        now: UnixTime,
+    ) -> Result<Option<DeviceRequest>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT device_digest, client_id, scope, audiences, expires_at, poll_interval \
+                 FROM device_authorizations WHERE user_code = ?1 AND state = ?2 AND expires_at > ?3",
+                params![code, DEVICE_PENDING, now.as_secs()],
+                |r| {
+                    Ok((
+                        r.get::<_, Vec<u8>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i64>(4)?,
+                        r.get::<_, i64>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        row.map(|(digest, client_id, scope, audiences, expires_at, interval)| {
+            super::device_request(
+                &digest, code, client_id, scope, &audiences, expires_at, interval,
+            )
+        })
+        .transpose()
+    }
+
+    pub(super) fn decide_device(
+        &mut self,
+        code: &str,
+        decision: &Decision,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let changed = match decision {
+            Decision::Approve { subject, scope } => self.conn.execute(
+                "UPDATE device_authorizations SET state = ?1, subject = ?2, granted_scope = ?3 \
+                 WHERE user_code = ?4 AND state = ?5 AND expires_at > ?6",
+                params![DEVICE_APPROVED, subject, scope, code, DEVICE_PENDING, now.as_secs()],
+            )?,
+            Decision::Deny => self.conn.execute(
+                "UPDATE device_authorizations SET state = ?1 \
+                 WHERE user_code = ?2 AND state = ?3 AND expires_at > ?4",
+                params![DEVICE_DENIED, code, DEVICE_PENDING, now.as_secs()],
+            )?,
+        };
+        Ok(changed == 1)
+    }
+
+    pub(super) fn poll_device(
+        &mut self,
+        digest: &[u8; 32],
+        client: &str,
+        now: UnixTime,
+    ) -> Result<Polled> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = tx
+            .query_row(
+                "SELECT client_id, state, expires_at, poll_interval, last_poll, subject, granted_scope, \
+                        audiences, scope FROM device_authorizations WHERE device_digest = ?1",
+                [&digest[..]],
+                |r| {
+                    Ok(DeviceRow {
+                        client_id: r.get(0)?,
+                        state: r.get(1)?,
+                        expires_at: r.get(2)?,
+                        interval: r.get(3)?,
+                        last_poll: r.get(4)?,
+                        subject: r.get(5)?,
+                        granted_scope: r.get(6)?,
+                        audiences: r.get(7)?,
+                        requested: r.get(8)?,
+                    })
+                },
+            )
+            .optional()?;
+        let (polled, write) = poll_verdict(found, client, now)?;
+        let now = now.as_secs();
+        let key = &digest[..];
+        match write {
+            PollWrite::None => {}
+            PollWrite::Touch => {
+                tx.execute(
+                    "UPDATE device_authorizations SET last_poll = ?2 WHERE device_digest = ?1",
+                    params![key, now],
+                )?;
+            }
+            PollWrite::SlowDown => {
+                tx.execute(
+                    "UPDATE device_authorizations SET last_poll = ?2, poll_interval = poll_interval + ?3 \
+                     WHERE device_digest = ?1",
+                    params![key, now, SLOW_DOWN_SECS],
+                )?;
+            }
+            PollWrite::Consume => {
+                tx.execute(
+                    "UPDATE device_authorizations SET last_poll = ?2, state = ?3 \
+                     WHERE device_digest = ?1",
+                    params![key, now, DEVICE_DONE],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(polled)
+    }
+
+    pub(super) fn shared_secret(&mut self, name: &str, fresh: &[u8; 32]) -> Result<Vec<u8>> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO shared_secrets (name, value) VALUES (?1, ?2)",
+            params![name, &fresh[..]],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT value FROM shared_secrets WHERE name = ?1",
+            [name],
+            |r| r.get(0),
+        )?)
     }
 }
