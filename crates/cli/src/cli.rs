@@ -74,6 +74,13 @@ pub(crate) enum Command {
         after_help = "Examples:\n  scitoken keys list\n  scitoken keys add https://issuer.example --jwks issuer.jwks\n  scitoken keys refresh --ca-file site-ca.pem\n  scitoken keys show https://issuer.example --cache cache.sqlite"
     )]
     Keys(KeysCommand),
+    /// Get tokens from an OAuth issuer (device flow or client credentials), refresh, attenuate
+    /// and revoke them, and run a command that keeps its token fresh.
+    Token {
+        /// The token command.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Run the whole round trip with a throwaway local HTTPS issuer, explaining each step.
     #[command(
         after_help = "Example:\n  scitoken demo          # start here\n  scitoken demo --json   # the same, as one JSON document"
@@ -321,4 +328,130 @@ pub(crate) enum KeysCommand {
     },
     /// Print the cache file's path.
     Location(CacheOpts),
+}
+
+/// How to talk to the issuer as its client.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct ClientOpts {
+    /// The client id registered at the issuer.
+    #[arg(long, env = "SCITOKEN_CLIENT_ID", value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+    /// A file holding the client secret (a confidential client). Without it: a public client,
+    /// which sends its id only.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) client_secret_file: Option<PathBuf>,
+    /// CA certificates (PEM) that replace the built-in roots for talking to the issuer.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) ca_file: Option<PathBuf>,
+}
+
+/// Where the access token goes.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct TokenFileOpts {
+    /// Write the access token here instead of where WLCG bearer-token discovery looks
+    /// (`$BEARER_TOKEN_FILE`, else `$XDG_RUNTIME_DIR/bt_u$UID`, else `/tmp/bt_u$UID`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `scitoken token ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Get a token: the device flow (open the printed link, log in, approve), or client
+    /// credentials with --client-secret-file. Writes the access token (mode 0600) where
+    /// bearer-token discovery finds it and keeps the refresh token (0600) under
+    /// `$XDG_CONFIG_HOME/scitokens/`.
+    Get(TokenGetArgs),
+    /// Use the kept refresh token for a new access token (and a new refresh token).
+    Refresh(TokenRefreshArgs),
+    /// Trade the current token for a narrower one (RFC 8693): fewer scopes, other audiences
+    /// among its own. Prints the new token; the current one is left as it is.
+    Exchange(TokenExchangeArgs),
+    /// Revoke the kept refresh token (and with it the grant) and the current access token at
+    /// the issuer, then delete both files.
+    Revoke(TokenRefreshArgs),
+    /// Run a command with `BEARER_TOKEN_FILE` set, refreshing the token before it expires for
+    /// as long as the command runs; forwards signals and exits with the command's status.
+    Run(TokenRunArgs),
+}
+
+/// `scitoken token get`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenGetArgs {
+    /// The issuer URL (its discovery document names the endpoints).
+    #[arg(long, value_name = "URL")]
+    pub(crate) issuer: String,
+    #[command(flatten)]
+    pub(crate) client: ClientOpts,
+    /// Space-separated scopes to ask for (default: whatever the issuer gives).
+    #[arg(long, value_name = "S ...")]
+    pub(crate) scope: Option<String>,
+    /// An audience to ask for (`audience`, RFC 8693 style); repeatable.
+    #[arg(long, value_name = "AUD")]
+    pub(crate) aud: Vec<String>,
+    /// A resource indicator to ask for (`resource`, RFC 8707); repeatable.
+    #[arg(long, value_name = "URI")]
+    pub(crate) resource: Vec<String>,
+    /// Do not ask for a refresh token (`offline_access`).
+    #[arg(long)]
+    pub(crate) no_refresh: bool,
+    /// Use the device flow even with a client secret.
+    #[arg(long)]
+    pub(crate) device: bool,
+    #[command(flatten)]
+    pub(crate) file: TokenFileOpts,
+}
+
+/// Which kept grant: the current token's issuer and client, or these.
+#[derive(Debug, Args)]
+pub(crate) struct TokenRefreshArgs {
+    /// The issuer (default: the current token's `iss`, or the only one kept).
+    #[arg(long, value_name = "URL")]
+    pub(crate) issuer: Option<String>,
+    /// The client id (default: the current token's `client_id`, or the kept one).
+    #[arg(long, value_name = "ID")]
+    pub(crate) client_id: Option<String>,
+    /// Narrow the new token's scopes (within what was granted).
+    #[arg(long, value_name = "S ...")]
+    pub(crate) scope: Option<String>,
+    #[command(flatten)]
+    pub(crate) file: TokenFileOpts,
+}
+
+/// `scitoken token exchange`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenExchangeArgs {
+    /// The token to exchange (default: bearer-token discovery); `-` reads stdin.
+    #[arg(long, value_name = "TOKEN")]
+    pub(crate) token: Option<String>,
+    #[command(flatten)]
+    pub(crate) client: ClientOpts,
+    /// Space-separated scopes, each within the token's.
+    #[arg(long, value_name = "S ...")]
+    pub(crate) scope: Option<String>,
+    /// An audience for the new token; repeatable.
+    #[arg(long, value_name = "AUD")]
+    pub(crate) aud: Vec<String>,
+    /// Write the new token to this file (mode 0600) instead of printing it.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) out: Option<PathBuf>,
+}
+
+/// `scitoken token run`.
+#[derive(Debug, Args)]
+pub(crate) struct TokenRunArgs {
+    #[command(flatten)]
+    pub(crate) grant: TokenRefreshArgs,
+    /// Refresh when the token has fewer than this many seconds left (default: a third of its
+    /// lifetime, at least 30).
+    #[arg(long, value_name = "SECS")]
+    pub(crate) min_remaining: Option<u64>,
+    /// The command and its arguments (after `--`).
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
+    pub(crate) command: Vec<std::ffi::OsString>,
 }

@@ -46,6 +46,25 @@ pub(crate) enum CliError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The issuer could not be reached, or answered with something that is not OAuth. Exit 2.
+    #[error("{url}: {reason}")]
+    Http {
+        /// What was asked.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The issuer refused (an OAuth error answer). Exit 1 when a person denied the request
+    /// (`access_denied`), 2 otherwise.
+    #[error("{endpoint}: {error}{}", if description.is_empty() { String::new() } else { format!(": {description}") })]
+    OAuth {
+        /// The endpoint (`token`, `device authorization`, `revocation`).
+        endpoint: &'static str,
+        /// The `error` code.
+        error: String,
+        /// The `error_description`, truncated.
+        description: String,
+    },
     /// Anything else the user asked for that cannot be done. Exit 2.
     #[error("{0}")]
     Usage(String),
@@ -59,6 +78,8 @@ impl CliError {
     pub(crate) fn exit_code(&self) -> u8 {
         match self {
             CliError::InvalidToken(_) => EXIT_INVALID,
+            CliError::OAuth { error, .. } if error == "access_denied" => EXIT_INVALID,
+            CliError::OAuth { .. } | CliError::Http { .. } => EXIT_ERROR,
             CliError::CannotVerify(_)
             | CliError::Input { .. }
             | CliError::KeyCache(_)
@@ -75,6 +96,8 @@ impl CliError {
             CliError::Input { source, .. } => source.kind(),
             CliError::KeyCache(e) => e.kind(),
             CliError::File { .. } => "file",
+            CliError::Http { .. } => "http",
+            CliError::OAuth { .. } => "oauth",
             CliError::Usage(_) => "usage",
             CliError::Output(_) => "output",
         }

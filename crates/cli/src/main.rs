@@ -12,6 +12,7 @@
 mod cli;
 mod cmd;
 mod error;
+mod files;
 mod input;
 mod output;
 
@@ -72,6 +73,7 @@ fn run(command: &Command, out: &mut Printer) -> Result<u8> {
         Command::Acls(args) => cmd::check::acls(args, out),
         Command::Test(args) => cmd::check::test(args, out),
         Command::Keys(command) => cmd::keys::keys(command, out),
+        Command::Token { command } => cmd::token::token(command, out),
         Command::Demo => cmd::demo::demo(out).map(|()| 0),
         Command::Completions { shell } => {
             let mut buffer = Vec::new();

@@ -15,14 +15,14 @@ use crate::clients::ClientRegistry;
 use crate::config::Config;
 use crate::error::Result;
 use crate::keys::KeyRing;
-use crate::login::upstream::Upstream;
-use crate::web::session::{Sealer, COOKIE_KEY_NAME};
-use crate::web::Pages;
 use crate::limits::Limits;
+use crate::login::upstream::Upstream;
 use crate::metrics::Metrics;
 use crate::oauth::{presented_client, public_client_id, ErrorCode, Form, OAuthError};
 use crate::policy::{ClientPolicy, GrantType};
 use crate::store::Store;
+use crate::web::session::{Sealer, COOKIE_KEY_NAME};
+use crate::web::Pages;
 
 /// A successful token response (RFC 6749 §5.1, RFC 8693 §2.2.1).
 #[derive(Debug, Clone, Serialize)]

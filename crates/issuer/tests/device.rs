@@ -100,7 +100,10 @@ fn log_in_and_see_consent(b: &Browser, link: &str, who: &str) -> common::Page {
     let user_code = link.split("user_code=").nth(1).unwrap();
     let next = b.post(
         url,
-        &[("csrf", &code_page.csrf()), ("user_code", &user_code.to_lowercase())],
+        &[
+            ("csrf", &code_page.csrf()),
+            ("user_code", &user_code.to_lowercase()),
+        ],
     );
     assert_eq!(next.status, 303, "{}", next.body);
     let login_url = next.location.unwrap();
@@ -158,12 +161,18 @@ fn a_person_approves_and_the_device_gets_their_scopes() {
         meta["device_authorization_endpoint"],
         format!("{}/device_authorization", setup.url)
     );
-    let started = start(&c, "storage.read:/home/alice storage.read:/cms/run1 offline_access");
+    let started = start(
+        &c,
+        "storage.read:/home/alice storage.read:/cms/run1 offline_access",
+    );
     let user_code = started["user_code"].as_str().unwrap();
     assert!(
         user_code.len() == 9
             && user_code.as_bytes()[4] == b'-'
-            && user_code.bytes().filter(|b| *b != b'-').all(|b| b"BCDFGHJKLMNPQRSTVWXZ".contains(&b)),
+            && user_code
+                .bytes()
+                .filter(|b| *b != b'-')
+                .all(|b| b"BCDFGHJKLMNPQRSTVWXZ".contains(&b)),
         "{user_code}"
     );
     assert_eq!(started["verification_uri"], format!("{}/device", setup.url));
@@ -178,17 +187,30 @@ fn a_person_approves_and_the_device_gets_their_scopes() {
     let link = started["verification_uri_complete"].as_str().unwrap();
     let first = b.get(link);
     let cookie = first.set_cookie.clone().unwrap();
-    for attribute in ["__Host-scitokens-session=", "HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+    for attribute in [
+        "__Host-scitokens-session=",
+        "HttpOnly",
+        "SameSite=Lax",
+        "Secure",
+        "Path=/",
+    ] {
         assert!(cookie.contains(attribute), "{cookie} lacks {attribute}");
     }
     let csp = first.csp.clone().unwrap();
-    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(
+        csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     assert!(first.body.contains(user_code), "the link fills in the code");
 
     // A form without the session's CSRF token is refused; a wrong code is refused.
     let url = format!("{}/device", setup.url);
     assert_eq!(b.post(&url, &[("user_code", user_code)]).status, 403);
-    assert_eq!(b.post(&url, &[("csrf", "forged"), ("user_code", user_code)]).status, 403);
+    assert_eq!(
+        b.post(&url, &[("csrf", "forged"), ("user_code", user_code)])
+            .status,
+        403
+    );
     let wrong = b.post(&url, &[("csrf", &first.csrf()), ("user_code", "BBBB-BBBB")]);
     assert_eq!(wrong.status, 400);
     assert!(wrong.body.contains("not valid"));
@@ -199,18 +221,35 @@ fn a_person_approves_and_the_device_gets_their_scopes() {
     let login = b.get(&login_url);
     let bad = b.post(
         &login_url,
-        &[("csrf", &login.csrf()), ("username", "alice"), ("password", "nope")],
+        &[
+            ("csrf", &login.csrf()),
+            ("username", "alice"),
+            ("password", "nope"),
+        ],
     );
     assert_eq!(bad.status, 401);
     assert!(bad.body.contains("Unknown username or wrong password"));
     let ok = b.post(
         &login_url,
-        &[("csrf", &login.csrf()), ("username", "alice"), ("password", "alice-password")],
+        &[
+            ("csrf", &login.csrf()),
+            ("username", "alice"),
+            ("password", "alice-password"),
+        ],
     );
     assert_eq!(ok.status, 303, "{}", ok.body);
     let consent = b.get(&ok.location.unwrap());
-    for shown in ["storage.read:/home/alice", "storage.read:/cms/run1", STORAGE, "5 minutes", "refresh token"] {
-        assert!(consent.body.contains(shown), "the consent page lacks {shown}");
+    for shown in [
+        "storage.read:/home/alice",
+        "storage.read:/cms/run1",
+        STORAGE,
+        "5 minutes",
+        "refresh token",
+    ] {
+        assert!(
+            consent.body.contains(shown),
+            "the consent page lacks {shown}"
+        );
     }
     let approved = decide(&b, &consent, &setup.url, "approve");
     assert_eq!(approved.status, 200);
@@ -224,7 +263,10 @@ fn a_person_approves_and_the_device_gets_their_scopes() {
     let cl = claims(access);
     assert_eq!(cl["sub"], "alice");
     assert_eq!(cl["client_id"], "cli");
-    assert_eq!(cl["scope"], "storage.read:/home/alice storage.read:/cms/run1");
+    assert_eq!(
+        cl["scope"],
+        "storage.read:/home/alice storage.read:/cms/run1"
+    );
     assert_eq!(cl["aud"], STORAGE);
     let refresh = token["refresh_token"].as_str().unwrap().to_owned();
 
@@ -239,18 +281,28 @@ fn a_person_approves_and_the_device_gets_their_scopes() {
     assert!(allowed("storage.read", "/home/alice/notes"));
     assert!(allowed("storage.read", "/cms/run1/f.root"));
     assert!(!allowed("storage.read", "/cms/run2"));
-    assert!(!allowed("storage.create", "/home/alice/x"), "not asked for, not given");
+    assert!(
+        !allowed("storage.create", "/home/alice/x"),
+        "not asked for, not given"
+    );
     assert!(!allowed("storage.read", "/home/alicea"));
 
     // The device code is spent; the public client refreshes with its id alone.
     assert_eq!(poll(&c, device_code).error(), "invalid_grant");
     let refreshed = c.post(
         "/token",
-        &[("grant_type", "refresh_token"), ("client_id", "cli"), ("refresh_token", &refresh)],
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "cli"),
+            ("refresh_token", &refresh),
+        ],
         None,
     );
     assert_eq!(refreshed.status, 200, "{}", refreshed.body);
-    assert_eq!(claims(refreshed.json()["access_token"].as_str().unwrap())["sub"], "alice");
+    assert_eq!(
+        claims(refreshed.json()["access_token"].as_str().unwrap())["sub"],
+        "alice"
+    );
 
     // A public client that sends a secret, or a confidential one that sends none, is refused.
     let with_secret = c.post(
@@ -272,38 +324,61 @@ fn denied_expired_and_unentitled_requests_give_no_token() {
     // Denied.
     let started = start(&c, "storage.read:/home/bob");
     let b = Browser::new(&setup.ca);
-    let consent = log_in_and_see_consent(&b, started["verification_uri_complete"].as_str().unwrap(), "bob");
+    let consent = log_in_and_see_consent(
+        &b,
+        started["verification_uri_complete"].as_str().unwrap(),
+        "bob",
+    );
     let denied = decide(&b, &consent, &setup.url, "deny");
     assert!(denied.body.contains("Request denied"));
     std::thread::sleep(Duration::from_millis(1100));
-    assert_eq!(poll(&c, started["device_code"].as_str().unwrap()).error(), "access_denied");
+    assert_eq!(
+        poll(&c, started["device_code"].as_str().unwrap()).error(),
+        "access_denied"
+    );
 
     // Bob asks for alice's home: nothing to approve, only Deny is offered.
     let started = start(&c, "storage.read:/home/alice");
     let b = Browser::new(&setup.ca);
-    let consent = log_in_and_see_consent(&b, started["verification_uri_complete"].as_str().unwrap(), "bob");
+    let consent = log_in_and_see_consent(
+        &b,
+        started["verification_uri_complete"].as_str().unwrap(),
+        "bob",
+    );
     assert!(consent.body.contains("not entitled"));
     assert!(!consent.body.contains("id=\"approve\""));
     let forced = decide(&b, &consent, &setup.url, "approve");
-    assert!(forced.body.contains("Request denied"), "an approval of nothing is a denial");
+    assert!(
+        forced.body.contains("Request denied"),
+        "an approval of nothing is a denial"
+    );
 
     // Expired: the code is refused on the page and the client hears expired_token.
     let started = start(&c, "storage.read:/home/bob");
     std::thread::sleep(Duration::from_millis(5200));
-    assert_eq!(poll(&c, started["device_code"].as_str().unwrap()).error(), "expired_token");
+    assert_eq!(
+        poll(&c, started["device_code"].as_str().unwrap()).error(),
+        "expired_token"
+    );
     let b = Browser::new(&setup.ca);
     let link = started["verification_uri_complete"].as_str().unwrap();
     let page = b.get(link);
     let code = link.split("user_code=").nth(1).unwrap();
-    let tried = b.post(link.split('?').next().unwrap(), &[("csrf", &page.csrf()), ("user_code", code)]);
+    let tried = b.post(
+        link.split('?').next().unwrap(),
+        &[("csrf", &page.csrf()), ("user_code", code)],
+    );
     assert_eq!(tried.status, 400);
 
     // Attempts are limited per address (6 a minute here, 3 used above by this address's
     // logins and codes at least): guessing soon answers 429.
     let statuses: Vec<u16> = (0..8)
         .map(|_| {
-            b.post(link.split('?').next().unwrap(), &[("csrf", &page.csrf()), ("user_code", "BBBB-BBBB")])
-                .status
+            b.post(
+                link.split('?').next().unwrap(),
+                &[("csrf", &page.csrf()), ("user_code", "BBBB-BBBB")],
+            )
+            .status
         })
         .collect();
     assert!(statuses.contains(&429), "{statuses:?}");
@@ -328,11 +403,24 @@ fn the_workbench_explains_a_token() {
     assert_eq!(page.status, 200);
     let csrf = page.csrf();
     let analyse = |token: &str, op: &str, path: &str| {
-        b.post(&url, &[("csrf", &csrf), ("token", token), ("operation", op), ("path", path)])
-            .body
+        b.post(
+            &url,
+            &[
+                ("csrf", &csrf),
+                ("token", token),
+                ("operation", op),
+                ("path", path),
+            ],
+        )
+        .body
     };
     let good = analyse(&token, "storage.read", "/data/x");
-    for shown in ["Valid", "storage.read:/data", "Allowed", "&quot;sub&quot;: &quot;svc&quot;"] {
+    for shown in [
+        "Valid",
+        "storage.read:/data",
+        "Allowed",
+        "&quot;sub&quot;: &quot;svc&quot;",
+    ] {
         assert!(good.contains(shown), "the analysis lacks {shown}");
     }
     assert!(analyse(&token, "storage.read", "/database").contains("Denied: no scope grants"));

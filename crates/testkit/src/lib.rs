@@ -3,7 +3,8 @@
 //! - [`testdata`]: the repository's `testdata/` directory, wherever the test runs from;
 //! - [`Reference`]: the incumbent implementations (the Python `scitokens` library and the
 //!   scitokens-cpp command-line tools), found on this machine or reported missing;
-//! - [`https`]: a real HTTPS issuer on 127.0.0.1 with a test CA ([`scitokens_localissuer`]).
+//! - [`https`]: a real HTTPS issuer on 127.0.0.1 with a test CA ([`scitokens_localissuer`]);
+//! - [`browser`]: a cookie-keeping HTTPS client for tests of web pages.
 //!
 //! Interop tests skip with a message when a reference is missing, unless
 //! `SCITOKENS_INTEROP_REQUIRED=1` is set (CI sets it), in which case a missing reference fails.
@@ -11,6 +12,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod browser;
 mod reference;
 
 use std::path::PathBuf;

@@ -1,9 +1,5 @@
 //! `scitoken keygen` and `scitoken jwks`: key material for an issuer.
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
-
 use scitokens_format::{Algorithm, KeySet, SigningKey, VerifyingKey};
 use serde_json::json;
 
@@ -54,12 +50,12 @@ pub(crate) fn keygen(args: &KeygenArgs, out: &mut Printer) -> Result<()> {
         .to_json()
         .map_err(CliError::input("encoding the key set"))?;
 
-    write_file(&args.private, private.as_bytes(), 0o600, args.force)?;
+    crate::files::write_file(&args.private, private.as_bytes(), 0o600, args.force)?;
     if let Some(path) = &args.public {
-        write_file(path, public.as_bytes(), 0o644, args.force)?;
+        crate::files::write_file(path, public.as_bytes(), 0o644, args.force)?;
     }
     if let Some(path) = &args.jwks {
-        write_file(path, format!("{jwks}\n").as_bytes(), 0o644, args.force)?;
+        crate::files::write_file(path, format!("{jwks}\n").as_bytes(), 0o644, args.force)?;
     }
     out.line(key.kid())?;
     out.document(&json!({
@@ -95,35 +91,4 @@ pub(crate) fn jwks(args: &JwksArgs, out: &mut Printer) -> Result<()> {
     let value = serde_json::from_str(&jwks)
         .map_err(|e| CliError::Usage(format!("encoding the key set: {e}")))?;
     out.document(&value)
-}
-
-/// Writes `contents` to `path` atomically (a temporary file in the same directory, renamed),
-/// with `mode`; refuses to replace an existing file unless `force`.
-fn write_file(path: &Path, contents: &[u8], mode: u32, force: bool) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(CliError::file(path))?;
-    file.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(CliError::file(path))?;
-    file.write_all(contents).map_err(CliError::file(path))?;
-    file.as_file().sync_all().map_err(CliError::file(path))?;
-    let persisted = if force {
-        file.persist(path)
-    } else {
-        file.persist_noclobber(path)
-    };
-    persisted.map_err(|e| {
-        if e.error.kind() == std::io::ErrorKind::AlreadyExists {
-            CliError::Usage(format!(
-                "{} exists; pass --force to overwrite it",
-                path.display()
-            ))
-        } else {
-            CliError::file(path)(e.error)
-        }
-    })?;
-    Ok(())
 }

@@ -6,3 +6,4 @@ pub(crate) mod inspect;
 pub(crate) mod keygen;
 pub(crate) mod keys;
 pub(crate) mod mint;
+pub(crate) mod token;

@@ -57,6 +57,29 @@ impl Env {
         cmd
     }
 
+    /// The same isolated `scitoken`, as a `std::process::Command` (for a process the test
+    /// talks to while it runs), with `$XDG_RUNTIME_DIR` and `$XDG_CONFIG_HOME` in the directory.
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("scitoken"));
+        cmd.current_dir(self.dir.path());
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy().into_owned();
+            if name.starts_with("SCITOKEN_")
+                || name.starts_with("BEARER_TOKEN")
+                || name == "RUST_LOG"
+            {
+                cmd.env_remove(&name);
+            }
+        }
+        std::fs::create_dir_all(self.path("run")).unwrap();
+        cmd.env("XDG_CACHE_HOME", self.path("cache"))
+            .env("XDG_RUNTIME_DIR", self.path("run"))
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("HOME", self.dir.path())
+            .env("NO_COLOR", "1");
+        cmd
+    }
+
     /// Runs `scitoken ARGS` and returns (exit code, stdout, stderr).
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let out = self.cmd().args(args).output().unwrap();

@@ -233,6 +233,9 @@ mod tests {
         assert_eq!(a.len(), USER_CODE_LEN);
         assert!(a.bytes().all(|c| USER_CODE_ALPHABET.contains(&c)));
         assert_ne!(a, b);
-        assert_eq!(normalize_user_code(&show_user_code(&a).to_lowercase()), Some(a));
+        assert_eq!(
+            normalize_user_code(&show_user_code(&a).to_lowercase()),
+            Some(a)
+        );
     }
 }

@@ -41,7 +41,12 @@ pub enum LoginFailed {
 
 /// Checks `username` and `password` against the file at `path` (blocking: argon2id runs here).
 /// An unknown username costs a verification against `decoy`, like a wrong password.
-pub fn check(path: &Path, username: &str, password: &str, decoy: &str) -> Result<Person, LoginFailed> {
+pub fn check(
+    path: &Path,
+    username: &str,
+    password: &str,
+    decoy: &str,
+) -> Result<Person, LoginFailed> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| LoginFailed::File(format!("{}: {e}", path.display())))?;
     let file: File =
@@ -53,9 +58,8 @@ pub fn check(path: &Path, username: &str, password: &str, decoy: &str) -> Result
     if !verify_secret(password, &account.password_hash) {
         return Err(LoginFailed::BadCredentials);
     }
-    check_username(username).map_err(|r| {
-        LoginFailed::File(format!("{}: account {username:?} {r}", path.display()))
-    })?;
+    check_username(username)
+        .map_err(|r| LoginFailed::File(format!("{}: account {username:?} {r}", path.display())))?;
     Ok(Person {
         username: username.to_owned(),
         groups: account.groups.clone(),
@@ -80,10 +84,21 @@ mod tests {
         .unwrap();
         let decoy = hash_secret("decoy").unwrap();
         let alice = check(&path, "alice", "correct horse", &decoy).unwrap();
-        assert_eq!((alice.username.as_str(), alice.groups.as_slice()), ("alice", &["cms".to_owned()][..]));
-        assert_eq!(check(&path, "alice", "wrong", &decoy), Err(LoginFailed::BadCredentials));
-        assert_eq!(check(&path, "bob", "correct horse", &decoy), Err(LoginFailed::BadCredentials));
+        assert_eq!(
+            (alice.username.as_str(), alice.groups.as_slice()),
+            ("alice", &["cms".to_owned()][..])
+        );
+        assert_eq!(
+            check(&path, "alice", "wrong", &decoy),
+            Err(LoginFailed::BadCredentials)
+        );
+        assert_eq!(
+            check(&path, "bob", "correct horse", &decoy),
+            Err(LoginFailed::BadCredentials)
+        );
         std::fs::write(&path, "[accounts.alice]\npasword_hash = 'x'\n").unwrap();
-        assert!(matches!(check(&path, "alice", "x", &decoy), Err(LoginFailed::File(e)) if e.contains("unknown field")));
+        assert!(
+            matches!(check(&path, "alice", "x", &decoy), Err(LoginFailed::File(e)) if e.contains("unknown field"))
+        );
     }
 }

@@ -71,7 +71,9 @@ impl LoginConfig {
             rules.push(Rule::compile(r).map_err(|e| format!("rules[{i}].{e}"))?);
         }
         if rules.is_empty() {
-            return Err("rules: at least one [[login.rules]] is needed to give anyone a scope".into());
+            return Err(
+                "rules: at least one [[login.rules]] is needed to give anyone a scope".into(),
+            );
         }
         let session = Duration::from_secs(file.session_secs.unwrap_or(DEFAULT_SESSION.as_secs()));
         if session < Duration::from_secs(60) || session > Duration::from_secs(12 * 3600) {
@@ -96,7 +98,9 @@ struct Rule {
 impl Rule {
     fn compile(file: RuleFile) -> Result<Rule, String> {
         if file.groups.as_ref().is_some_and(Vec::is_empty) {
-            return Err("groups: an empty list matches no one; leave it out to match everyone".into());
+            return Err(
+                "groups: an empty list matches no one; leave it out to match everyone".into(),
+            );
         }
         if file.scopes.is_empty() {
             return Err("scopes: at least one template is needed".into());

@@ -14,7 +14,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
-use scitokens_format::{names, sha256, Clock, UnverifiedToken, Untrusted};
+use scitokens_format::{names, sha256, Clock, Untrusted, UnverifiedToken};
 use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
 
 use super::{check_username, Person};
@@ -187,9 +187,15 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC).to_string());
+        out.push_str(
+            &percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+        );
         out.push('=');
-        out.push_str(&percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC).to_string());
+        out.push_str(
+            &percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
+                .to_string(),
+        );
     }
     out
 }
@@ -280,8 +286,15 @@ impl Upstream {
             ("code_challenge", &challenge),
             ("code_challenge_method", "S256"),
         ]);
-        let sep = if meta.authorization_endpoint.contains('?') { '&' } else { '?' };
-        Ok((format!("{}{sep}{query}", meta.authorization_endpoint), pending))
+        let sep = if meta.authorization_endpoint.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        Ok((
+            format!("{}{sep}{query}", meta.authorization_endpoint),
+            pending,
+        ))
     }
 
     /// Finishes a login: redeems `code`, verifies the ID token, reads the person's claims.
@@ -305,9 +318,7 @@ impl Upstream {
             .header("Content-Type", "application/x-www-form-urlencoded");
         match &self.config.client_secret {
             Some(secret) => {
-                let enc = |s: &str| {
-                    form_encode(&[("", s)]).trim_start_matches('=').to_owned()
-                };
+                let enc = |s: &str| form_encode(&[("", s)]).trim_start_matches('=').to_owned();
                 let basic = base64::engine::general_purpose::STANDARD.encode(format!(
                     "{}:{}",
                     enc(&self.config.client_id),
@@ -317,9 +328,7 @@ impl Upstream {
             }
             None => pairs.push(("client_id", self.config.client_id.as_str())),
         }
-        let mut response = request
-            .send(form_encode(&pairs))
-            .map_err(provider)?;
+        let mut response = request.send(form_encode(&pairs)).map_err(provider)?;
         let status = response.status();
         let body = read_json(&mut response)?;
         if !status.is_success() {
@@ -339,35 +348,60 @@ impl Upstream {
     }
 
     /// The ID token's claims, once its signature, issuer, audience, times and nonce hold.
-    fn verify_id_token(&self, id_token: &str, nonce: &str) -> Result<serde_json::Map<String, Value>, UpstreamError> {
-        let token = UnverifiedToken::parse(id_token).map_err(|e| refused(format!("id_token: {e}")))?;
+    fn verify_id_token(
+        &self,
+        id_token: &str,
+        nonce: &str,
+    ) -> Result<serde_json::Map<String, Value>, UpstreamError> {
+        let token =
+            UnverifiedToken::parse(id_token).map_err(|e| refused(format!("id_token: {e}")))?;
         let keys = self
             .keys
             .keys(&self.config.issuer, token.header().kid())
             .map_err(|e| provider(format!("its keys: {e}")))?;
-        let token = token.verify(&keys).map_err(|e| refused(format!("id_token: {e}")))?;
+        let token = token
+            .verify(&keys)
+            .map_err(|e| refused(format!("id_token: {e}")))?;
         let claims = token.claims();
         let now = self.clock.now();
         let bad = |what: &str| refused(format!("id_token: {what}"));
-        if claims.iss().optional(names::ISS).ok().flatten().map(|i| i.trim_end_matches('/'))
+        if claims
+            .iss()
+            .optional(names::ISS)
+            .ok()
+            .flatten()
+            .map(|i| i.trim_end_matches('/'))
             != Some(self.config.issuer.as_str())
         {
             return Err(bad("iss is not the configured issuer"));
         }
-        let aud = claims.aud().require(names::AUD).map_err(|e| refused(format!("id_token: {e}")))?;
+        let aud = claims
+            .aud()
+            .require(names::AUD)
+            .map_err(|e| refused(format!("id_token: {e}")))?;
         if !aud.contains(&self.config.client_id) {
             return Err(bad("aud does not name this issuer's client id"));
         }
         if aud.values().count() > 1
-            && claims.string("azp").optional("azp").ok().flatten() != Some(self.config.client_id.as_str())
+            && claims.string("azp").optional("azp").ok().flatten()
+                != Some(self.config.client_id.as_str())
         {
-            return Err(bad("several audiences and azp is not this issuer's client id"));
+            return Err(bad(
+                "several audiences and azp is not this issuer's client id",
+            ));
         }
-        let exp = claims.exp().require(names::EXP).map_err(|e| refused(format!("id_token: {e}")))?;
+        let exp = claims
+            .exp()
+            .require(names::EXP)
+            .map_err(|e| refused(format!("id_token: {e}")))?;
         if exp.secs_since(now) < -LEEWAY {
             return Err(bad("expired"));
         }
-        if let Some(iat) = claims.iat().optional(names::IAT).map_err(|e| refused(format!("id_token: {e}")))? {
+        if let Some(iat) = claims
+            .iat()
+            .optional(names::IAT)
+            .map_err(|e| refused(format!("id_token: {e}")))?
+        {
             if iat.secs_since(now) > LEEWAY {
                 return Err(bad("iat is in the future"));
             }
@@ -388,7 +422,8 @@ impl Upstream {
         let sub = id_claims.get("sub").and_then(Value::as_str).unwrap_or("");
         let c = &self.config;
         let mut claims = id_claims.clone();
-        let lacking = !claims.contains_key(&c.username_claim) || !claims.contains_key(&c.groups_claim);
+        let lacking =
+            !claims.contains_key(&c.username_claim) || !claims.contains_key(&c.groups_claim);
         if lacking {
             if let (Some(url), Some(token)) = (&meta.userinfo_endpoint, access_token) {
                 let info = self.get_json(url, Some(token))?;
@@ -405,10 +440,14 @@ impl Upstream {
         let username = claims
             .get(&c.username_claim)
             .and_then(Value::as_str)
-            .ok_or_else(|| refused(format!("no string claim {} for the username", c.username_claim)))?;
-        check_username(username).map_err(|r| {
-            refused(format!("username {} {r}", Untrusted::new(username)))
-        })?;
+            .ok_or_else(|| {
+                refused(format!(
+                    "no string claim {} for the username",
+                    c.username_claim
+                ))
+            })?;
+        check_username(username)
+            .map_err(|r| refused(format!("username {} {r}", Untrusted::new(username))))?;
         let groups = match claims.get(&c.groups_claim) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(g)) => vec![g.clone()],
@@ -417,7 +456,12 @@ impl Upstream {
                 .filter_map(Value::as_str)
                 .map(str::to_owned)
                 .collect(),
-            Some(_) => return Err(refused(format!("claim {} is not a list of strings", c.groups_claim))),
+            Some(_) => {
+                return Err(refused(format!(
+                    "claim {} is not a list of strings",
+                    c.groups_claim
+                )))
+            }
         };
         Ok(Person {
             username: username.to_owned(),

@@ -495,7 +495,10 @@ impl Store {
     ) -> Result<bool> {
         let code = user_code.to_owned();
         match self {
-            Store::Sqlite(s) => s.run(move |db| db.decide_device(&code, &decision, now)).await,
+            Store::Sqlite(s) => {
+                s.run(move |db| db.decide_device(&code, &decision, now))
+                    .await
+            }
             Store::Postgres(p) => p.decide_device(&code, &decision, now).await,
         }
     }

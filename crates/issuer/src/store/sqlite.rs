@@ -460,11 +460,13 @@ impl Db {
                 },
             )
             .optional()?;
-        row.map(|(digest, client_id, scope, audiences, expires_at, interval)| {
-            super::device_request(
-                &digest, code, client_id, scope, &audiences, expires_at, interval,
-            )
-        })
+        row.map(
+            |(digest, client_id, scope, audiences, expires_at, interval)| {
+                super::device_request(
+                    &digest, code, client_id, scope, &audiences, expires_at, interval,
+                )
+            },
+        )
         .transpose()
     }
 
@@ -478,7 +480,14 @@ impl Db {
             Decision::Approve { subject, scope } => self.conn.execute(
                 "UPDATE device_authorizations SET state = ?1, subject = ?2, granted_scope = ?3 \
                  WHERE user_code = ?4 AND state = ?5 AND expires_at > ?6",
-                params![DEVICE_APPROVED, subject, scope, code, DEVICE_PENDING, now.as_secs()],
+                params![
+                    DEVICE_APPROVED,
+                    subject,
+                    scope,
+                    code,
+                    DEVICE_PENDING,
+                    now.as_secs()
+                ],
             )?,
             Decision::Deny => self.conn.execute(
                 "UPDATE device_authorizations SET state = ?1 \

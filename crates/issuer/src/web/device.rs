@@ -138,7 +138,12 @@ pub(crate) async fn enter_code(
         return issuer.page(
             StatusCode::NOT_FOUND,
             None,
-            pages::message(&issuer.config.issuer, "No device flow", "error", "This issuer does not offer the device flow."),
+            pages::message(
+                &issuer.config.issuer,
+                "No device flow",
+                "error",
+                "This issuer does not offer the device flow.",
+            ),
         );
     }
     let Ok(session) = issuer.session_or_new(&headers) else {
@@ -227,10 +232,9 @@ pub(crate) async fn local_login(
         return issuer.server_error_page();
     };
     let decoy = issuer.pages.decoy.clone();
-    let checked = tokio::task::spawn_blocking(move || {
-        accounts::check(&path, &username, &password, &decoy)
-    })
-    .await;
+    let checked =
+        tokio::task::spawn_blocking(move || accounts::check(&path, &username, &password, &decoy))
+            .await;
     match checked {
         Ok(Ok(person)) => issuer.logged_in(session, person),
         Ok(Err(accounts::LoginFailed::BadCredentials)) => {
@@ -290,7 +294,12 @@ pub(crate) async fn upstream_login(
             issuer.page(
                 StatusCode::BAD_GATEWAY,
                 Some(&session),
-                pages::message(&issuer.config.issuer, "Login failed", "error", &e.to_string()),
+                pages::message(
+                    &issuer.config.issuer,
+                    "Login failed",
+                    "error",
+                    &e.to_string(),
+                ),
             )
         }
         Err(_) => issuer.server_error_page(),
@@ -316,13 +325,10 @@ pub(crate) async fn upstream_callback(
     let Some(pending) = session.upstream.take() else {
         return issuer.expired_form();
     };
-    let state_ok = q
-        .state
-        .as_deref()
-        .is_some_and(|s| {
-            aws_lc_rs::constant_time::verify_slices_are_equal(s.as_bytes(), pending.state.as_bytes())
-                .is_ok()
-        });
+    let state_ok = q.state.as_deref().is_some_and(|s| {
+        aws_lc_rs::constant_time::verify_slices_are_equal(s.as_bytes(), pending.state.as_bytes())
+            .is_ok()
+    });
     if !state_ok {
         return issuer.expired_form();
     }
@@ -355,7 +361,12 @@ pub(crate) async fn upstream_callback(
             issuer.page(
                 StatusCode::BAD_GATEWAY,
                 Some(&session),
-                pages::message(&issuer.config.issuer, "Login failed", "error", &e.to_string()),
+                pages::message(
+                    &issuer.config.issuer,
+                    "Login failed",
+                    "error",
+                    &e.to_string(),
+                ),
             )
         }
         _ => issuer.server_error_page(),
@@ -388,7 +399,12 @@ impl Issuer {
             .unwrap_or_default();
         let scopes = client
             .grant_device_scopes(request.scope.as_deref(), &entitlement)
-            .map(|g| (g.scopes.iter().map(ToString::to_string).collect(), g.refresh))
+            .map(|g| {
+                (
+                    g.scopes.iter().map(ToString::to_string).collect(),
+                    g.refresh,
+                )
+            })
             .map_err(|_| {
                 "Your account is not entitled to any of the scopes this device asks for, so \
                  there is nothing to approve."
@@ -404,7 +420,10 @@ impl Issuer {
 }
 
 /// `GET /device/consent`: what the token will carry; Approve or Deny.
-pub(crate) async fn consent_page(State(issuer): State<Arc<Issuer>>, headers: HeaderMap) -> Response {
+pub(crate) async fn consent_page(
+    State(issuer): State<Arc<Issuer>>,
+    headers: HeaderMap,
+) -> Response {
     let Some(session) = issuer.session(&headers) else {
         return issuer.to_page("/device", None);
     };
@@ -492,7 +511,11 @@ pub(crate) async fn decide(
         _ => Decision::Deny,
     };
     let approved = matches!(decision, Decision::Approve { .. });
-    match issuer.store.decide_device(&code, decision, issuer.now()).await {
+    match issuer
+        .store
+        .decide_device(&code, decision, issuer.now())
+        .await
+    {
         Ok(true) => {}
         Ok(false) => return gone(&issuer, session),
         Err(e) => {
@@ -504,9 +527,17 @@ pub(crate) async fn decide(
     issuer.metrics.device_decision(approved);
     session.user_code = None;
     let (title, class, text) = if approved {
-        ("Device approved", "ok", "Done. Return to your terminal: the device receives its token within a few seconds.")
+        (
+            "Device approved",
+            "ok",
+            "Done. Return to your terminal: the device receives its token within a few seconds.",
+        )
     } else {
-        ("Request denied", "error", "Denied. The device gets no token.")
+        (
+            "Request denied",
+            "error",
+            "Denied. The device gets no token.",
+        )
     };
     issuer.page(
         StatusCode::OK,

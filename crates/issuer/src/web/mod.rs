@@ -67,7 +67,10 @@ pub fn routes() -> Router<Arc<Issuer>> {
         .route("/login", get(device::login_page).post(device::local_login))
         .route("/login/upstream", post(device::upstream_login))
         .route("/login/callback", get(device::upstream_callback))
-        .route("/device/consent", get(device::consent_page).post(device::decide))
+        .route(
+            "/device/consent",
+            get(device::consent_page).post(device::decide),
+        )
         .route("/workbench", get(workbench::page).post(workbench::analyse))
         .route("/workbench/sample", post(workbench::sample))
         .route("/static/style.css", get(style))
@@ -132,7 +135,11 @@ impl Issuer {
                 return None;
             }
         };
-        let secure = if self.config.tls.is_some() { "; Secure" } else { "" };
+        let secure = if self.config.tls.is_some() {
+            "; Secure"
+        } else {
+            ""
+        };
         let max_age = session.exp.saturating_sub(self.now().as_secs()).max(0);
         HeaderValue::from_str(&format!(
             "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
@@ -144,7 +151,11 @@ impl Issuer {
     /// only to this origin (and the upstream provider, which a login form redirects to).
     fn csp(&self) -> String {
         let mut form_action = "'self'".to_owned();
-        if let Some(origin) = self.upstream.as_ref().and_then(|u| origin(&u.config().issuer)) {
+        if let Some(origin) = self
+            .upstream
+            .as_ref()
+            .and_then(|u| origin(&u.config().issuer))
+        {
             form_action.push(' ');
             form_action.push_str(origin);
         }
@@ -192,7 +203,10 @@ impl Issuer {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
-        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(cookie) = session.and_then(|s| self.set_cookie(s)) {
             headers.insert(header::SET_COOKIE, cookie);
@@ -213,8 +227,14 @@ fn origin(url: &str) -> Option<&str> {
 mod tests {
     #[test]
     fn origin_of_a_url() {
-        assert_eq!(super::origin("https://idp.example:8443/realms/x"), Some("https://idp.example:8443"));
-        assert_eq!(super::origin("https://idp.example"), Some("https://idp.example"));
+        assert_eq!(
+            super::origin("https://idp.example:8443/realms/x"),
+            Some("https://idp.example:8443")
+        );
+        assert_eq!(
+            super::origin("https://idp.example"),
+            Some("https://idp.example")
+        );
         assert_eq!(super::origin("idp"), None);
     }
 }

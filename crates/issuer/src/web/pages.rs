@@ -112,7 +112,7 @@ pub(crate) fn consent(v: &ConsentView<'_>) -> Markup {
                     dt { "Audience" }
                     dd { @for (i, a) in v.audiences.iter().enumerate() { @if i > 0 { ", " } code { (a) } } }
                     dt { "Lifetime" }
-                    dd { (v.lifetime_secs / 60) " minutes" @if v.lifetime_secs % 60 != 0 { " " (v.lifetime_secs % 60) " s" } }
+                    dd { (duration_text(v.lifetime_secs)) }
                     dt { "Stays fresh" }
                     dd { @if v.refresh { "yes: the device gets a refresh token and can renew the token until you revoke it" } @else { "no: one token only" } }
                 }
@@ -128,6 +128,29 @@ pub(crate) fn consent(v: &ConsentView<'_>) -> Markup {
     )
 }
 
+/// Seconds as people say them: `5 minutes`, `1 hour 30 minutes`, `45 seconds`.
+pub(crate) fn duration_text(secs: u64) -> String {
+    let unit = |n: u64, one: &str| {
+        if n == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    let mut parts = Vec::new();
+    if h > 0 {
+        parts.push(unit(h, "hour"));
+    }
+    if m > 0 {
+        parts.push(unit(m, "minute"));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(unit(s, "second"));
+    }
+    parts.join(" ")
+}
+
 /// A page with one message and a way back.
 pub(crate) fn message(issuer: &str, title: &str, class: &str, text: &str) -> Markup {
     layout(
@@ -138,4 +161,15 @@ pub(crate) fn message(issuer: &str, title: &str, class: &str, text: &str) -> Mar
             p { a href={ (issuer) "/device" } { "Connect another device" } }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(super::duration_text(300), "5 minutes");
+        assert_eq!(super::duration_text(5400), "1 hour 30 minutes");
+        assert_eq!(super::duration_text(61), "1 minute 1 second");
+        assert_eq!(super::duration_text(0), "0 seconds");
+    }
 }

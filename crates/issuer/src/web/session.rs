@@ -44,9 +44,7 @@ impl Session {
     pub fn new(now: UnixTime, lifetime: std::time::Duration) -> crate::Result<Session> {
         Ok(Session {
             csrf: URL_SAFE_NO_PAD.encode(random_bytes::<24>()?),
-            exp: now
-                .saturating_add(lifetime)
-                .as_secs(),
+            exp: now.saturating_add(lifetime).as_secs(),
             user_code: None,
             person: None,
             upstream: None,
@@ -55,8 +53,11 @@ impl Session {
 
     /// Whether `presented` is this session's CSRF token (compared in constant time).
     pub fn csrf_ok(&self, presented: &str) -> bool {
-        aws_lc_rs::constant_time::verify_slices_are_equal(self.csrf.as_bytes(), presented.as_bytes())
-            .is_ok()
+        aws_lc_rs::constant_time::verify_slices_are_equal(
+            self.csrf.as_bytes(),
+            presented.as_bytes(),
+        )
+        .is_ok()
     }
 }
 

@@ -14,7 +14,7 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use scitokens_enforce::{AclForm, Decision, Enforcer, EnforcerConfig, Operation};
-use scitokens_format::{Profile, StaticKeys, TokenBuilder, UnverifiedToken, Untrusted};
+use scitokens_format::{Profile, StaticKeys, TokenBuilder, Untrusted, UnverifiedToken};
 
 use super::pages::{layout, notice};
 use super::session::Session;
@@ -199,7 +199,11 @@ pub(crate) async fn sample(
         return issuer.page(
             StatusCode::NOT_FOUND,
             Some(&session),
-            layout(&issuer.config.issuer, "Not offered", notice("error", "Sample tokens are minted only in test mode.")),
+            layout(
+                &issuer.config.issuer,
+                "Not offered",
+                notice("error", "Sample tokens are minted only in test mode."),
+            ),
         );
     }
     let now = issuer.now();
