@@ -81,6 +81,57 @@ fn io(what: &'static str) -> impl FnOnce(std::io::Error) -> LocalIssuerError {
     move |source| LocalIssuerError::Io { what, source }
 }
 
+/// A fresh test CA and a server certificate it signed for `localhost` and 127.0.0.1.
+#[derive(Clone)]
+pub struct LoopbackCerts {
+    /// The CA certificate, PEM (what clients trust).
+    pub ca_pem: String,
+    /// The server certificate, PEM.
+    pub cert_pem: String,
+    /// The server certificate, DER.
+    pub cert_der: rustls::pki_types::CertificateDer<'static>,
+    /// The server's private key, PKCS#8 PEM.
+    pub key_pem: String,
+    /// The server's private key, PKCS#8 DER.
+    pub key_der: Vec<u8>,
+}
+
+impl std::fmt::Debug for LoopbackCerts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoopbackCerts").finish_non_exhaustive()
+    }
+}
+
+/// Makes a [`LoopbackCerts`]: the CA and the server certificate have distinct names, so no
+/// client takes the server certificate for a self-signed one.
+pub fn loopback_certs() -> Result<LoopbackCerts> {
+    let ca_key = KeyPair::generate()?;
+    let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "scitokens test CA");
+    let ca_cert = ca_params.self_signed(&ca_key)?;
+    let ca = Issuer::new(ca_params, ca_key);
+
+    let leaf_key = KeyPair::generate()?;
+    let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()])?;
+    leaf_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "localhost");
+    leaf_params
+        .subject_alt_names
+        .push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
+    let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
+    Ok(LoopbackCerts {
+        ca_pem: ca_cert.pem(),
+        cert_pem: leaf.pem(),
+        cert_der: leaf.der().clone(),
+        key_pem: leaf_key.serialize_pem(),
+        key_der: leaf_key.serialize_der(),
+    })
+}
+
 /// A running HTTPS issuer on 127.0.0.1; stops (and removes its CA file) when dropped.
 ///
 /// ```
@@ -115,19 +166,7 @@ impl LocalIssuer {
     /// and writes the CA certificate to a file in the temporary directory.
     /// The `/jwks` route starts empty (404) until [`set_jwks`](Self::set_jwks).
     pub fn start() -> Result<Self> {
-        let ca_key = KeyPair::generate()?;
-        let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_cert = ca_params.self_signed(&ca_key)?;
-        let ca = Issuer::new(ca_params, ca_key);
-
-        let leaf_key = KeyPair::generate()?;
-        let mut leaf_params = CertificateParams::new(vec!["localhost".to_owned()])?;
-        leaf_params
-            .subject_alt_names
-            .push(SanType::IpAddress(Ipv4Addr::LOCALHOST.into()));
-        let leaf = leaf_params.signed_by(&leaf_key, &ca)?;
-
+        let certs = loopback_certs()?;
         #[cfg(not(feature = "fips"))]
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         #[cfg(feature = "fips")]
@@ -136,14 +175,14 @@ impl LocalIssuer {
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
             .with_single_cert(
-                vec![leaf.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
+                vec![certs.cert_der.clone()],
+                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(certs.key_der.clone())),
             )?;
         let config = Arc::new(config);
 
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(io("bind 127.0.0.1"))?;
         let port = listener.local_addr().map_err(io("local address"))?.port();
-        let ca_pem = ca_cert.pem();
+        let ca_pem = certs.ca_pem.clone();
         let ca_file = std::env::temp_dir().join(format!(
             "scitokens-local-ca-{}-{port}.pem",
             std::process::id()

@@ -4,7 +4,8 @@
 //! - [`Reference`]: the incumbent implementations (the Python `scitokens` library and the
 //!   scitokens-cpp command-line tools), found on this machine or reported missing;
 //! - [`https`]: a real HTTPS issuer on 127.0.0.1 with a test CA ([`scitokens_localissuer`]);
-//! - [`browser`]: a cookie-keeping HTTPS client for tests of web pages.
+//! - [`browser`]: a cookie-keeping HTTPS client for tests of web pages;
+//! - [`oidc_provider`]: npm `oidc-provider`, an independent OpenID provider.
 //!
 //! Interop tests skip with a message when a reference is missing, unless
 //! `SCITOKENS_INTEROP_REQUIRED=1` is set (CI sets it), in which case a missing reference fails.
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod browser;
+pub mod oidc_provider;
 mod reference;
 
 use std::path::PathBuf;

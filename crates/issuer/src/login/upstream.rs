@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -22,6 +23,13 @@ use crate::secret::random_bytes;
 
 /// Clock skew allowed on the ID token's `iat` and `exp`.
 const LEEWAY: i64 = 60;
+
+/// What form encoding escapes: everything but the unreserved characters (RFC 3986 §2.3).
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Largest response read from the provider.
 const MAX_RESPONSE: u64 = 256 * 1024;
@@ -187,15 +195,9 @@ fn form_encode(pairs: &[(&str, &str)]) -> String {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(
-            &percent_encoding::utf8_percent_encode(k, percent_encoding::NON_ALPHANUMERIC)
-                .to_string(),
-        );
+        out.push_str(&percent_encoding::utf8_percent_encode(k, FORM).to_string());
         out.push('=');
-        out.push_str(
-            &percent_encoding::utf8_percent_encode(v, percent_encoding::NON_ALPHANUMERIC)
-                .to_string(),
-        );
+        out.push_str(&percent_encoding::utf8_percent_encode(v, FORM).to_string());
     }
     out
 }

@@ -8,12 +8,19 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 
 use scitokens_format::Untrusted;
 
 use crate::error::{CliError, Result};
+
+/// What form encoding escapes: everything but the unreserved characters (RFC 3986 §2.3).
+const FORM: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Timeout of one request.
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -103,8 +110,8 @@ pub(crate) fn form_encode(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| {
             format!(
                 "{}={}",
-                utf8_percent_encode(k, NON_ALPHANUMERIC),
-                utf8_percent_encode(v, NON_ALPHANUMERIC)
+                utf8_percent_encode(k, FORM),
+                utf8_percent_encode(v, FORM)
             )
         })
         .collect::<Vec<_>>()
@@ -181,7 +188,7 @@ impl Issuer {
         match client {
             ClientAuth::Public(id) => pairs.push(("client_id", id)),
             ClientAuth::Secret { id, secret } => {
-                let enc = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
+                let enc = |s: &str| utf8_percent_encode(s, FORM).to_string();
                 let basic = STANDARD.encode(format!("{}:{}", enc(id), enc(secret)));
                 request = request.header("Authorization", &format!("Basic {basic}"));
             }
