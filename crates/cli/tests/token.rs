@@ -13,8 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use common::Env;
-use scitokens_format::{Clock, SystemClock};
+use common::{Env, Issuer};
 use scitokens_testkit::browser::Browser;
 use serde_json::Value;
 
@@ -42,62 +41,8 @@ scopes = ["storage.read:/home/{username}", "storage.create:/home/{username}"]
 interval_secs = 1
 "#;
 
-/// scitokens-issuer in this process, with account alice (password `alice-password`).
-struct Issuer {
-    url: String,
-    ca: PathBuf,
-    svc_secret: String,
-    _running: scitokens_issuer::Running,
-    _runtime: tokio::runtime::Runtime,
-    _dir: tempfile::TempDir,
-}
-
 fn issuer() -> Issuer {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let url = format!("https://127.0.0.1:{port}");
-    let made = runtime
-        .block_on(scitokens_issuer::init(
-            dir.path(),
-            &scitokens_issuer::InitOptions {
-                issuer: url.clone(),
-                listen: ([127, 0, 0, 1], port).into(),
-                self_signed_tls: true,
-                clients: POLICY.to_owned(),
-            },
-        ))
-        .unwrap();
-    let hash = scitokens_issuer::secret::hash_secret("alice-password").unwrap();
-    std::fs::write(
-        dir.path().join("accounts.toml"),
-        format!("[accounts.alice]\npassword_hash = '{hash}'\n"),
-    )
-    .unwrap();
-    let config = scitokens_issuer::Config::load(&made.config).unwrap();
-    let svc_secret = runtime
-        .block_on(async {
-            let store = scitokens_issuer::store::Store::open(&config.database).await?;
-            scitokens_issuer::clients::register(&store, "svc", SystemClock.now()).await
-        })
-        .unwrap();
-    let running = runtime.block_on(scitokens_issuer::start(config)).unwrap();
-    Issuer {
-        url,
-        ca: made.ca.unwrap(),
-        svc_secret,
-        _running: running,
-        _runtime: runtime,
-        _dir: dir,
-    }
+    common::start_issuer(common::free_port(), POLICY)
 }
 
 /// Starts `scitoken ARGS`, reads its stderr until it prints the verification link, and returns

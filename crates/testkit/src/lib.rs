@@ -5,7 +5,8 @@
 //!   scitokens-cpp command-line tools), found on this machine or reported missing;
 //! - [`https`]: a real HTTPS issuer on 127.0.0.1 with a test CA ([`scitokens_localissuer`]);
 //! - [`browser`]: a cookie-keeping HTTPS client for tests of web pages;
-//! - [`oidc_provider`]: npm `oidc-provider`, an independent OpenID provider.
+//! - [`oidc_provider`]: npm `oidc-provider`, an independent OpenID provider;
+//! - [`webdriver`]: headless Chromium through chromedriver.
 //!
 //! Interop tests skip with a message when a reference is missing, unless
 //! `SCITOKENS_INTEROP_REQUIRED=1` is set (CI sets it), in which case a missing reference fails.
@@ -16,6 +17,7 @@
 pub mod browser;
 pub mod oidc_provider;
 mod reference;
+pub mod webdriver;
 
 use std::path::PathBuf;
 

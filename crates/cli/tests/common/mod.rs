@@ -133,3 +133,80 @@ pub fn one_error_line(stderr: &str) -> &str {
     assert!(lines[0].starts_with("scitoken: "), "stderr: {stderr}");
     lines[0]
 }
+
+/// A port free right now on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// scitokens-issuer in this process on 127.0.0.1:`port` with `policy` (clients, login, ...),
+/// the local account alice (password `alice-password`) in `accounts.toml` beside it, and the
+/// client `svc` registered.
+pub struct Issuer {
+    pub url: String,
+    pub ca: PathBuf,
+    pub svc_secret: String,
+    _running: scitokens_issuer::Running,
+    _runtime: tokio::runtime::Runtime,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn start_issuer(port: u16, policy: &str) -> Issuer {
+    start_issuer_with(port, policy, &[])
+}
+
+/// [`start_issuer`], with `files` (name, contents) written beside the configuration first.
+pub fn start_issuer_with(port: u16, policy: &str, files: &[(&str, &str)]) -> Issuer {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for (name, contents) in files {
+        std::fs::write(dir.path().join(name), contents).unwrap();
+    }
+    let url = format!("https://127.0.0.1:{port}");
+    let made = runtime
+        .block_on(scitokens_issuer::init(
+            dir.path(),
+            &scitokens_issuer::InitOptions {
+                issuer: url.clone(),
+                listen: ([127, 0, 0, 1], port).into(),
+                self_signed_tls: true,
+                clients: policy.to_owned(),
+            },
+        ))
+        .unwrap();
+    let hash = scitokens_issuer::secret::hash_secret("alice-password").unwrap();
+    std::fs::write(
+        dir.path().join("accounts.toml"),
+        format!("[accounts.alice]\npassword_hash = '{hash}'\n"),
+    )
+    .unwrap();
+    let config = scitokens_issuer::Config::load(&made.config).unwrap();
+    let svc_secret = runtime
+        .block_on(async {
+            let store = scitokens_issuer::store::Store::open(&config.database).await?;
+            scitokens_issuer::clients::register(
+                &store,
+                "svc",
+                scitokens_format::Clock::now(&scitokens_format::SystemClock),
+            )
+            .await
+        })
+        .unwrap();
+    let running = runtime.block_on(scitokens_issuer::start(config)).unwrap();
+    Issuer {
+        url,
+        ca: made.ca.unwrap(),
+        svc_secret,
+        _running: running,
+        _runtime: runtime,
+        dir,
+    }
+}
