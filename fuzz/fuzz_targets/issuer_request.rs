@@ -44,6 +44,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let config = PolicyConfig {
         grants: vec!["client_credentials".into(), "refresh_token".into()],
+        public: false,
         profile: None,
         scopes: templates.split(' ').filter(|t| !t.is_empty()).map(str::to_owned).collect(),
         audiences: vec!["https://a.example".into(), "https://b.example".into()],

@@ -149,6 +149,7 @@ impl Issuer {
         }
         self.store.prune(now).await?;
         self.limits.forget_idle();
+        self.pages.forget_idle();
         Ok(())
     }
 
@@ -190,11 +191,9 @@ impl Issuer {
         form: &Form,
     ) -> Result<&ClientPolicy, OAuthError> {
         if let Some(id) = public_client_id(headers, form)? {
+            // A public client's id is no identity (every copy of the tool sends it): it is
+            // limited per address only, not as one client.
             if let Some(policy) = self.config.clients.get(id).filter(|p| p.is_public()) {
-                if let Err(e) = self.limits.client(id) {
-                    self.metrics.limited("client");
-                    return Err(e);
-                }
                 return Ok(policy);
             }
         }
@@ -270,13 +269,17 @@ impl Issuer {
     /// Discovery metadata (RFC 8414; the same document at the OpenID path).
     pub fn metadata(&self) -> Value {
         let iss = &self.config.issuer;
+        let mut auth_methods = vec!["client_secret_basic", "client_secret_post"];
+        if self.config.clients.values().any(ClientPolicy::is_public) {
+            auth_methods.push("none");
+        }
         let mut meta = json!({
             "issuer": iss,
             "jwks_uri": format!("{iss}/jwks"),
             "token_endpoint": format!("{iss}/token"),
             "revocation_endpoint": format!("{iss}/revoke"),
             "grant_types_supported": GrantType::ALL.iter().map(|g| g.wire_name()).collect::<Vec<_>>(),
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "response_types_supported": [],
             "scopes_supported": ["offline_access"],

@@ -180,6 +180,15 @@ impl Rules {
         out
     }
 
+    /// Whether a rule names `group` (only such groups matter, and only they are kept).
+    pub fn mentions(&self, group: &str) -> bool {
+        self.0.iter().any(|r| {
+            r.groups
+                .as_ref()
+                .is_some_and(|g| g.iter().any(|x| x == group))
+        })
+    }
+
     /// Rules from `(groups, templates)` pairs, as `[[login.rules]]` would give them.
     pub fn parse_for_tests(rules: &[(Option<&[&str]>, &[&str])]) -> Result<Rules, String> {
         rules

@@ -115,8 +115,17 @@ impl Issuer {
         format!("{}/login/callback", self.config.issuer)
     }
 
-    fn logged_in(&self, mut session: Session, person: Person) -> Response {
+    /// A person logged in: the session gets them (with only the groups the rules name, so
+    /// that a provider's long group lists do not outgrow the cookie) and a new CSRF token.
+    fn logged_in(&self, mut session: Session, mut person: Person) -> Response {
         tracing::info!(user = %person.username, via = %person.via, "logged in on the pages");
+        if let Some(login) = &self.config.login {
+            person.groups.retain(|g| login.rules.mentions(g));
+        }
+        let Ok(fresh) = Session::new(self.now(), self.session_lifetime()) else {
+            return self.server_error_page();
+        };
+        session.csrf = fresh.csrf;
         session.person = Some(person);
         session.upstream = None;
         self.next_step(&session)

@@ -54,6 +54,12 @@ impl Pages {
         })
     }
 
+    /// Forgets addresses that made no attempt lately.
+    pub fn forget_idle(&self) {
+        self.attempts.retain_recent();
+        self.attempts.shrink_to_fit();
+    }
+
     /// Counts an attempt (a user code or a login) from `address`; false past the limit.
     pub fn attempt(&self, address: Option<IpAddr>) -> bool {
         address.is_none_or(|a| self.attempts.check_key(&a).is_ok())
@@ -118,7 +124,7 @@ impl Issuer {
         }
     }
 
-    fn session_lifetime(&self) -> std::time::Duration {
+    pub(crate) fn session_lifetime(&self) -> std::time::Duration {
         self.config
             .login
             .as_ref()
