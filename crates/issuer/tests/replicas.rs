@@ -1,6 +1,7 @@
 //! Replicas: two issuer processes on one database, PostgreSQL (a real server from Debian's
 //! package) and a shared SQLite file. A refresh token presented to both at once is redeemed
-//! exactly once; a revocation on one holds on the other; each verifies the other's tokens.
+//! exactly once; a revocation on one holds on the other; each verifies the other's tokens; a
+//! device flow started on one is approved on pages served by both and polled on the other.
 
 #![allow(clippy::unwrap_used)]
 
@@ -8,7 +9,7 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
-use common::{Client, Node, Postgres, Setup};
+use common::{claims, Browser, Client, Node, Postgres, Setup};
 
 const POLICY: &str = r#"
 [clients.svc]
@@ -19,6 +20,20 @@ audiences = ["https://storage.example"]
 [clients.broker]
 grants = ["token_exchange"]
 audiences = ["https://storage.example"]
+
+[clients.cli]
+public = true
+grants = ["device_code"]
+audiences = ["https://storage.example"]
+
+[login]
+accounts_file = "accounts.toml"
+
+[[login.rules]]
+scopes = ["storage.read:/home/{username}"]
+
+[device]
+interval_secs = 1
 "#;
 
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -64,6 +79,12 @@ fn two_replicas(database: &str, empty_database: bool) {
     }
     let secret = setup.add_client("svc");
     let broker = setup.add_client("broker");
+    let hash = scitokens_issuer::secret::hash_secret("alice-password").unwrap();
+    std::fs::write(
+        setup.dir.path().join("accounts.toml"),
+        format!("[accounts.alice]\npassword_hash = '{hash}'\n"),
+    )
+    .unwrap();
     let a = setup.serve();
     let (replica, replica_url) = setup.replica();
     let b: Node = setup.serve_with(&replica, &replica_url);
@@ -135,6 +156,52 @@ fn two_replicas(database: &str, empty_database: bool) {
     let refused = exchange(&a.client, &broker, access);
     assert_eq!(refused.error(), "invalid_grant");
     assert!(refused.body.contains("revoked"), "{}", refused.body);
+
+    // The device flow across replicas: started at A; the code page served by B, whose form
+    // posts to the issuer URL (A): A opens the session cookie B sealed (the key is in the
+    // database); the login and consent at A; the token polled at B.
+    let started = a
+        .client
+        .post(
+            "/device_authorization",
+            &[("client_id", "cli"), ("scope", "storage.read:/home/alice")],
+            None,
+        )
+        .json();
+    let link = started["verification_uri_complete"].as_str().unwrap();
+    let at_b = link.replace(&setup.url, &replica_url);
+    let person = Browser::new(&setup.ca);
+    let page = person.get(&at_b);
+    let next = person.submit(&at_b, &page, &[]);
+    assert_eq!(next.status, 303, "A refused B's session: {}", next.body);
+    let (url, login) = person.follow(at_b, next);
+    assert!(
+        url.starts_with(&setup.url) && url.ends_with("/login"),
+        "{url}"
+    );
+    let next = person.submit(
+        &url,
+        &login,
+        &[("username", "alice"), ("password", "alice-password")],
+    );
+    let (url, consent) = person.follow(url, next);
+    let done = person.submit(&url, &consent, &[("decision", "approve")]);
+    assert!(done.body.contains("Device approved"), "{}", done.body);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let answer = b.client.post(
+        "/token",
+        &[
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("client_id", "cli"),
+            ("device_code", started["device_code"].as_str().unwrap()),
+        ],
+        None,
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        claims(answer.json()["access_token"].as_str().unwrap())["sub"],
+        "alice"
+    );
 }
 
 #[test]
