@@ -76,6 +76,9 @@ pub(crate) enum Command {
     Keys(KeysCommand),
     /// Get tokens from an OAuth issuer (device flow or client credentials), refresh, attenuate
     /// and revoke them, and run a command that keeps its token fresh.
+    #[command(
+        after_help = "Examples:\n  scitoken token get --issuer https://issuer.example --client-id cli --scope storage.read:/home/alice\n  scitoken token get --issuer https://issuer.example --client-id svc --client-secret-file svc.secret\n  scitoken token refresh\n  scitoken token exchange --scope storage.read:/home/alice/papers > narrow.jwt\n  scitoken token run -- xrdcp root://storage.example//home/alice/f .\n  scitoken token revoke"
+    )]
     Token {
         /// The token command.
         #[command(subcommand)]
