@@ -278,7 +278,11 @@ impl Issuer {
             "jwks_uri": format!("{iss}/jwks"),
             "token_endpoint": format!("{iss}/token"),
             "revocation_endpoint": format!("{iss}/revoke"),
-            "grant_types_supported": GrantType::ALL.iter().map(|g| g.wire_name()).collect::<Vec<_>>(),
+            "grant_types_supported": GrantType::ALL
+                .iter()
+                .filter(|g| **g != GrantType::DeviceCode || self.config.login.is_some())
+                .map(|g| g.wire_name())
+                .collect::<Vec<_>>(),
             "token_endpoint_auth_methods_supported": auth_methods,
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "response_types_supported": [],

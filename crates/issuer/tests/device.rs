@@ -161,6 +161,15 @@ fn a_person_approves_and_the_device_gets_their_scopes() {
         meta["device_authorization_endpoint"],
         format!("{}/device_authorization", setup.url)
     );
+    let device_grant = serde_json::json!("urn:ietf:params:oauth:grant-type:device_code");
+    assert!(meta["grant_types_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&device_grant));
+    assert!(meta["token_endpoint_auth_methods_supported"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("none")));
     let started = start(
         &c,
         "storage.read:/home/alice storage.read:/cms/run1 offline_access",
@@ -393,6 +402,14 @@ fn the_workbench_explains_a_token() {
     let secret = setup.add_client("svc");
     let _node = setup.serve();
     let c = Client::new(&setup.url, &setup.ca);
+    // Without [login] there is no device flow, and without a public client no "none".
+    let meta = c.get("/.well-known/openid-configuration").json();
+    assert!(meta.get("device_authorization_endpoint").is_none());
+    let listed = meta.to_string();
+    assert!(
+        !listed.contains("device_code") && !listed.contains("\"none\""),
+        "{listed}"
+    );
     let token = c.token(("svc", &secret), &[]).json()["access_token"]
         .as_str()
         .unwrap()
