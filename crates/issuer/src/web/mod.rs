@@ -7,6 +7,7 @@
 //! provider's authorization endpoint, never to a URL taken from a request.
 
 mod device;
+mod login;
 mod pages;
 pub mod session;
 pub mod workbench;
@@ -70,9 +71,9 @@ impl Pages {
 pub fn routes() -> Router<Arc<Issuer>> {
     Router::new()
         .route("/device", get(device::enter_code).post(device::submit_code))
-        .route("/login", get(device::login_page).post(device::local_login))
-        .route("/login/upstream", post(device::upstream_login))
-        .route("/login/callback", get(device::upstream_callback))
+        .route("/login", get(login::login_page).post(login::local_login))
+        .route("/login/upstream", post(login::upstream_login))
+        .route("/login/callback", get(login::upstream_callback))
         .route(
             "/device/consent",
             get(device::consent_page).post(device::decide),
