@@ -319,6 +319,7 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, routes: &Mutex<Routes>) {
         return;
     }
     let mut user_agent = None;
+    let mut body_len = 0u64;
     loop {
         let mut line = String::new();
         match tls.read_line(&mut line) {
@@ -328,10 +329,22 @@ fn serve(stream: TcpStream, config: Arc<ServerConfig>, routes: &Mutex<Routes>) {
                 if let Some((name, value)) = line.split_once(':') {
                     if name.eq_ignore_ascii_case("user-agent") {
                         user_agent = Some(value.trim().to_owned());
+                    } else if name.eq_ignore_ascii_case("content-length") {
+                        body_len = value.trim().parse().unwrap_or(0);
                     }
                 }
             }
         }
+    }
+    // Read a request body (a POST) before answering: closing with unread bytes would reset the
+    // connection under the client's feet.
+    if std::io::copy(
+        &mut std::io::Read::take(&mut tls, body_len.min(1 << 20)),
+        &mut std::io::sink(),
+    )
+    .is_err()
+    {
+        return;
     }
     let path = request_line
         .split_whitespace()
