@@ -322,6 +322,17 @@ fn a_person_approves_and_the_device_gets_their_scopes() {
     assert_eq!(with_secret.error(), "invalid_client");
     let svc = c.post("/device_authorization", &[("client_id", "svc")], None);
     assert_eq!(svc.error(), "invalid_client");
+
+    // Without test mode the workbench mints nothing.
+    let bench = format!("{}/workbench", setup.url);
+    let page = b.get(&bench);
+    assert!(
+        !page.body.contains("sample"),
+        "no sample button outside test mode"
+    );
+    let refused = b.post(&format!("{bench}/sample"), &[("csrf", &page.csrf())]);
+    assert_eq!(refused.status, 404);
+    assert!(!refused.body.contains("eyJ"), "no token on the page");
 }
 
 #[test]
