@@ -9,9 +9,9 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::thread::JoinHandle;
 
 use common::{Env, Issuer};
@@ -90,41 +90,22 @@ fn shoot(chrome: &Chrome, dir: &Path, name: &str) {
     );
 }
 
-/// `scitoken token get` running, with the link and code it printed, and the rest of its
-/// stderr when it ends.
+/// `scitoken token get` running for the `cli` client with `scope`.
 fn get(env: &Env, issuer: &Issuer, scope: &str) -> (Child, String, String, JoinHandle<String>) {
-    let mut child = env
-        .process()
-        .args([
-            "token",
-            "get",
-            "--issuer",
-            &issuer.url,
-            "--client-id",
-            "cli",
-            "--scope",
-            scope,
-        ])
-        .arg("--ca-file")
-        .arg(&issuer.ca)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut link = None;
-    let code = loop {
-        let line = lines.next().expect("the link and code on stderr").unwrap();
-        if line.trim().starts_with("https://") {
-            link = Some(line.trim().to_owned());
-        }
-        if let Some(rest) = line.strip_prefix("and check that it shows the code ") {
-            break rest.trim().to_owned();
-        }
-    };
-    let rest =
-        std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
-    (child, link.unwrap(), code, rest)
+    let args = [
+        "token",
+        "get",
+        "--issuer",
+        &issuer.url,
+        "--client-id",
+        "cli",
+        "--scope",
+        scope,
+        "--ca-file",
+    ];
+    let mut args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    args.push(issuer.ca.as_os_str());
+    common::start_device_flow(env, &args)
 }
 
 #[test]

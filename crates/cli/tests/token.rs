@@ -7,10 +7,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use common::{Env, Issuer};
@@ -43,28 +41,6 @@ interval_secs = 1
 
 fn issuer() -> Issuer {
     common::start_issuer(common::free_port(), POLICY)
-}
-
-/// Starts `scitoken ARGS`, reads its stderr until it prints the verification link, and returns
-/// the running process with the link.
-fn start_device_flow(env: &Env, args: &[&str]) -> (Child, String) {
-    let mut child = env
-        .process()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let link = loop {
-        let line = lines.next().expect("the link on stderr").unwrap();
-        if let Some(link) = line.trim().strip_prefix("https://") {
-            break format!("https://{link}");
-        }
-    };
-    // Keep draining stderr so the process never blocks on it.
-    std::thread::spawn(move || for _ in lines {});
-    (child, link)
 }
 
 /// The person: opens the link, logs in as alice, approves.
@@ -119,7 +95,7 @@ fn device_flow_then_refresh_exchange_run_and_revoke() {
     let iss = issuer();
     let env = Env::new();
     let ca = iss.ca.to_str().unwrap();
-    let (child, link) = start_device_flow(
+    let (child, link, _, _) = common::start_device_flow(
         &env,
         &[
             "token",

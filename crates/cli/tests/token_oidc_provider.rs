@@ -7,8 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::ffi::OsStr;
 
 use common::Env;
 use scitokens_testkit::browser::Browser;
@@ -95,32 +94,22 @@ fn device_flow_refresh_and_revoke_at_oidc_provider() {
         return;
     };
     let env = Env::new();
-    let mut child = env
-        .process()
-        .args([
-            "token",
-            "get",
-            "--issuer",
-            &provider.url,
-            "--client-id",
-            "cli",
-            "--resource",
-            RESOURCE,
-        ])
-        .args(["--scope", "openid storage.read:/data", "--ca-file"])
-        .arg(&provider.ca)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let link = loop {
-        let line = lines.next().expect("the link").unwrap();
-        if line.trim().starts_with("https://") {
-            break line.trim().to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
+    let args = [
+        "token",
+        "get",
+        "--issuer",
+        &provider.url,
+        "--client-id",
+        "cli",
+        "--resource",
+        RESOURCE,
+        "--scope",
+        "openid storage.read:/data",
+        "--ca-file",
+    ];
+    let mut args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+    args.push(provider.ca.as_os_str());
+    let (child, link, _, _) = common::start_device_flow(&env, &args);
 
     // The provider's pages: the code (sent by a script there; submitted here), its
     // confirmation, the development login, the consent.

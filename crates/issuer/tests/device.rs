@@ -8,12 +8,10 @@ mod common;
 
 use std::process::{Command, Stdio};
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::{claims, Browser, Client, Setup, STORAGE};
-use scitokens_enforce::{Enforcer, EnforcerConfig, Operation};
-use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
+use common::{claims, enforcer, Browser, Client, Setup, STORAGE};
+use scitokens_enforce::Operation;
 
 const POLICY: &str = r#"
 [clients.cli]
@@ -130,24 +128,6 @@ fn decide(b: &Browser, consent: &common::Page, url: &str, decision: &str) -> com
         &format!("{url}/device/consent"),
         &[("csrf", &consent.csrf()), ("decision", decision)],
     )
-}
-
-fn enforcer(setup: &Setup, home: &std::path::Path) -> Enforcer {
-    let cache = KeyCache::open(KeyCacheConfig {
-        location: CacheLocation::CacheHome(home.to_owned()),
-        tls_ca_file: Some(setup.ca.clone()),
-        ..KeyCacheConfig::default()
-    })
-    .unwrap();
-    Enforcer::new(
-        EnforcerConfig {
-            issuers: vec![setup.url.clone()],
-            audiences: vec![STORAGE.to_owned()],
-            ..EnforcerConfig::default()
-        },
-        Arc::new(cache),
-    )
-    .unwrap()
 }
 
 #[test]

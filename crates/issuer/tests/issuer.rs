@@ -6,12 +6,10 @@
 mod common;
 
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{claims, kid, Setup, STORAGE, WLCG_ANY};
-use scitokens_enforce::{Enforcer, EnforcerConfig, Operation};
-use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
+use common::{claims, enforcer, kid, Setup, STORAGE, WLCG_ANY};
+use scitokens_enforce::{Enforcer, Operation};
 
 const SVC: &str = r#"
 [clients.svc]
@@ -35,24 +33,6 @@ profile = "scitokens2"
 scopes = ["read:/public"]
 audiences = ["https://storage.example"]
 "#;
-
-fn enforcer(setup: &Setup, home: &std::path::Path) -> Enforcer {
-    let cache = KeyCache::open(KeyCacheConfig {
-        location: CacheLocation::CacheHome(home.to_owned()),
-        tls_ca_file: Some(setup.ca.clone()),
-        ..KeyCacheConfig::default()
-    })
-    .unwrap();
-    Enforcer::new(
-        EnforcerConfig {
-            issuers: vec![setup.url.clone()],
-            audiences: vec![STORAGE.to_owned()],
-            ..EnforcerConfig::default()
-        },
-        Arc::new(cache),
-    )
-    .unwrap()
-}
 
 fn allowed(enforcer: &Enforcer, token: &str, op: &str, path: &str) -> bool {
     enforcer

@@ -210,3 +210,39 @@ pub fn start_issuer_with(port: u16, policy: &str, files: &[(&str, &str)]) -> Iss
         dir,
     }
 }
+
+/// `scitoken ARGS` (a `token get` that takes the device flow) started in `env`: the running
+/// process, the link and the code it printed on stderr, and the rest of its stderr once it
+/// ends (read all along, so the process never blocks on a full pipe).
+pub fn start_device_flow(
+    env: &Env,
+    args: &[impl AsRef<std::ffi::OsStr>],
+) -> (
+    std::process::Child,
+    String,
+    String,
+    std::thread::JoinHandle<String>,
+) {
+    use std::io::{BufRead, BufReader};
+    let mut child = env
+        .process()
+        .args(args.iter().map(AsRef::as_ref))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut link = None;
+    let code = loop {
+        let line = lines.next().expect("the link and code on stderr").unwrap();
+        if line.trim().starts_with("https://") {
+            link = Some(line.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("and check that it shows the code ") {
+            break rest.trim().to_owned();
+        }
+    };
+    let rest =
+        std::thread::spawn(move || lines.map_while(Result::ok).collect::<Vec<_>>().join("\n"));
+    (child, link.unwrap(), code, rest)
+}

@@ -5,7 +5,7 @@ use scitokens_format::UnixTime;
 
 use crate::oauth::{Form, OAuthError};
 use crate::policy::ClientPolicy;
-use crate::service::{Issuer, Mint, TokenResponse};
+use crate::service::{Issuer, TokenResponse};
 
 impl Issuer {
     pub(crate) async fn client_credentials(
@@ -18,34 +18,14 @@ impl Issuer {
         let mut asked = form.all("audience");
         asked.extend(form.all("resource"));
         let audiences = client.grant_audiences(&asked)?;
-        let scope = granted.scope_claim();
-        let access_token = self.mint(
-            Mint {
-                profile: client.profile(),
-                subject: client.id(),
-                scope: &scope,
-                audiences: &audiences,
-                lifetime: client.lifetime(),
-                client_id: client.id(),
-                act: None,
-            },
+        self.issue_new(
+            client,
+            client.id(),
+            granted.scope_claim(),
+            &audiences,
+            granted.refresh,
             now,
-        )?;
-        let refresh_token = if granted.refresh {
-            Some(
-                self.start_family(client.id(), client.id(), &scope, &audiences, now)
-                    .await?,
-            )
-        } else {
-            None
-        };
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: client.lifetime().as_secs(),
-            scope,
-            refresh_token,
-            issued_token_type: None,
-        })
+        )
+        .await
     }
 }

@@ -13,7 +13,7 @@ use super::store_failed;
 use crate::oauth::{ErrorCode, Form, OAuthError};
 use crate::policy::{parse_requested, ClientPolicy, GrantType, OFFLINE_ACCESS};
 use crate::secret::{new_secret, random_bytes, token_digest};
-use crate::service::{Issuer, Mint, TokenResponse};
+use crate::service::{Issuer, TokenResponse};
 use crate::store::{DeviceRequest, Polled};
 
 /// The letters of user codes (RFC 8628 §6.1's example set).
@@ -191,34 +191,8 @@ impl Issuer {
             && requested
                 .as_deref()
                 .is_some_and(|r| r.split(' ').any(|e| e == OFFLINE_ACCESS));
-        let access_token = self.mint(
-            Mint {
-                profile: client.profile(),
-                subject: &subject,
-                scope: &scope,
-                audiences: &audiences,
-                lifetime: client.lifetime(),
-                client_id: client.id(),
-                act: None,
-            },
-            now,
-        )?;
-        let refresh_token = if refresh {
-            Some(
-                self.start_family(client.id(), &subject, &scope, &audiences, now)
-                    .await?,
-            )
-        } else {
-            None
-        };
-        Ok(TokenResponse {
-            access_token,
-            token_type: "Bearer",
-            expires_in: client.lifetime().as_secs(),
-            scope,
-            refresh_token,
-            issued_token_type: None,
-        })
+        self.issue_new(client, &subject, scope, &audiences, refresh, now)
+            .await
     }
 }
 

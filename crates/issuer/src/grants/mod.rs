@@ -10,8 +10,9 @@ mod revoke;
 use scitokens_format::UnixTime;
 
 use crate::oauth::OAuthError;
+use crate::policy::ClientPolicy;
 use crate::secret::{new_secret, token_digest};
-use crate::service::Issuer;
+use crate::service::{Issuer, Mint, TokenResponse};
 use crate::store::Family;
 
 pub use device::{
@@ -62,5 +63,47 @@ impl Issuer {
             .await
             .map_err(store_failed)?;
         Ok(token)
+    }
+
+    /// A client's access token for `subject` and, when `refresh`, the first refresh token of a
+    /// new family: the answer of every grant that starts a grant (client credentials, device
+    /// code).
+    async fn issue_new(
+        &self,
+        client: &ClientPolicy,
+        subject: &str,
+        scope: String,
+        audiences: &[String],
+        refresh: bool,
+        now: UnixTime,
+    ) -> Result<TokenResponse, OAuthError> {
+        let access_token = self.mint(
+            Mint {
+                profile: client.profile(),
+                subject,
+                scope: &scope,
+                audiences,
+                lifetime: client.lifetime(),
+                client_id: client.id(),
+                act: None,
+            },
+            now,
+        )?;
+        let refresh_token = if refresh {
+            Some(
+                self.start_family(client.id(), subject, &scope, audiences, now)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: client.lifetime().as_secs(),
+            scope,
+            refresh_token,
+            issued_token_type: None,
+        })
     }
 }

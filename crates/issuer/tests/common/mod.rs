@@ -201,26 +201,8 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: &str, ca: &Path) -> Client {
-        let pem = std::fs::read(ca).unwrap();
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|i| match i.unwrap() {
-                ureq::tls::PemItem::Certificate(c) => Some(c),
-                _ => None,
-            })
-            .collect();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(20)))
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
-                    .unversioned_rustls_crypto_provider(Arc::new(
-                        rustls::crypto::aws_lc_rs::default_provider(),
-                    ))
-                    .build(),
-            )
-            .build()
-            .into();
+        let agent =
+            scitokens_keycache::http_agent(Some(ca), Duration::from_secs(20), false).unwrap();
         Client {
             agent,
             base: base.to_owned(),
@@ -294,6 +276,27 @@ impl Client {
         form.extend_from_slice(extra);
         self.post("/token", &form, Some(client))
     }
+}
+
+/// An enforcer for `setup`'s issuer and the audience [`STORAGE`], its keys found by discovery
+/// (over HTTPS with the setup's CA) and cached under `home`.
+pub fn enforcer(setup: &Setup, home: &Path) -> scitokens_enforce::Enforcer {
+    use scitokens_keycache::{CacheLocation, KeyCache, KeyCacheConfig};
+    let cache = KeyCache::open(KeyCacheConfig {
+        location: CacheLocation::CacheHome(home.to_owned()),
+        tls_ca_file: Some(setup.ca.clone()),
+        ..KeyCacheConfig::default()
+    })
+    .unwrap();
+    scitokens_enforce::Enforcer::new(
+        scitokens_enforce::EnforcerConfig {
+            issuers: vec![setup.url.clone()],
+            audiences: vec![STORAGE.to_owned()],
+            ..scitokens_enforce::EnforcerConfig::default()
+        },
+        Arc::new(cache),
+    )
+    .unwrap()
 }
 
 /// The claims of a JWT, unverified.
