@@ -1,5 +1,7 @@
 //! The claims reader: every registered-claim accessor, the audience, profile detection.
-//! Properties: no panic; absent, malformed and parsed are exclusive; claims re-encode equal.
+//! Properties: no panic; absent, malformed and parsed are exclusive; claims re-encode equal;
+//! the fast path for plain members (`members.rs`) reads claims and headers exactly as the
+//! general parser does, errors included.
 
 #![no_main]
 
@@ -7,7 +9,14 @@ use libfuzzer_sys::fuzz_target;
 use scitokens_format::{names, Claims, Header, Profile};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(claims) = Claims::from_json(data) else {
+    let header = Header::from_json(data).map_err(|e| e.to_string());
+    let general = Header::from_json_without_shortcut(data).map_err(|e| e.to_string());
+    assert_eq!(header, general);
+    let claims = Claims::from_json(data);
+    let general = Claims::from_json_without_shortcut(data);
+    let general = general.as_ref().map_err(ToString::to_string);
+    assert_eq!(claims.as_ref().map_err(ToString::to_string), general);
+    let Ok(claims) = claims else {
         return;
     };
     for name in [names::ISS, names::SUB, names::JTI, names::SCOPE] {

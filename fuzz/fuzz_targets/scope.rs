@@ -1,5 +1,6 @@
 //! The scope grammar. Properties: one bad entry refuses the list; every parsed scope
-//! round-trips through Display/FromStr, and its display is a fixed point.
+//! round-trips through Display/FromStr, and its display is a fixed point; `check_list` (what
+//! minting uses) accepts and refuses exactly as `parse_list`, with the same error.
 
 #![no_main]
 
@@ -13,6 +14,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let list = Scope::parse_list(text);
+    assert_eq!(
+        Scope::check_list(text).map_err(|e| e.to_string()),
+        list.as_ref().map(drop).map_err(ToString::to_string),
+        "check_list and parse_list agree"
+    );
     let entries: Vec<&str> = text.split(' ').filter(|e| !e.is_empty()).collect();
     let singles: Vec<_> = entries.iter().map(|e| Scope::parse(e)).collect();
     match &list {

@@ -170,6 +170,21 @@ impl Claims {
             })
     }
 
+    /// Fuzzing builds only: the general parser without the fast path (`members.rs`), for the
+    /// `claims` target to check that both agree on every input.
+    #[cfg(fuzzing)]
+    #[doc(hidden)]
+    pub fn from_json_without_shortcut(bytes: &[u8]) -> Result<Self> {
+        let json_error = |reason| FormatError::Json {
+            part: crate::error::Part::Payload,
+            reason,
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| json_error(format!("not UTF-8: {e}")))?;
+        Object::parse_general(text, TYPICAL_CLAIMS)
+            .map(Claims)
+            .map_err(json_error)
+    }
+
     /// The raw value of a claim.
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.0.get(name)

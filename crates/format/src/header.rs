@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::error::{FormatError, Part, Result};
 use crate::json;
 use crate::key::Algorithm;
+use crate::members::{self, Raw};
 use crate::object::{duplicate, Key, KeySeed, NameSet, Vocabulary};
 use crate::text::Untrusted;
 
@@ -100,8 +101,23 @@ impl Header {
         Self::from_decoded(bytes.to_vec())
     }
 
+    /// Fuzzing builds only: [`from_json`](Self::from_json) without the fast path
+    /// (`members.rs`), for the `claims` target to check that both agree on every input.
+    #[cfg(fuzzing)]
+    #[doc(hidden)]
+    pub fn from_json_without_shortcut(bytes: &[u8]) -> Result<Self> {
+        Self::from_text(bytes.to_vec(), read_fields_general)
+    }
+
     /// [`from_json`](Self::from_json), keeping `bytes` as the header's text (no copy).
     pub(crate) fn from_decoded(bytes: Vec<u8>) -> Result<Self> {
+        Self::from_text(bytes, read_fields)
+    }
+
+    fn from_text(
+        bytes: Vec<u8>,
+        read: fn(&str) -> std::result::Result<Fields<'_>, String>,
+    ) -> Result<Self> {
         let json_error = |reason: String| FormatError::Json {
             part: Part::Header,
             reason,
@@ -109,7 +125,7 @@ impl Header {
         let json = String::from_utf8(bytes)
             .map_err(|e| json_error(format!("not UTF-8: {}", e.utf8_error())))?;
         let (alg, kid, typ) = {
-            let fields = read_fields(&json).map_err(json_error)?;
+            let fields = read(&json).map_err(json_error)?;
             let alg = match fields.alg {
                 None => return Err(FormatError::MissingAlg),
                 Some(Text::Str(alg)) => alg.parse::<Algorithm>()?,
@@ -202,13 +218,14 @@ fn string_field<'a>(field: Option<Text<'a>>, slot: usize) -> Result<Option<Cow<'
 
 /// A parameter value: a string read in place (copied only if it had escapes), or any other
 /// JSON value (for the error message).
+#[derive(Debug, PartialEq)]
 enum Text<'de> {
     Str(Cow<'de, str>),
     Other(Value),
 }
 
 /// What the header says about the parameters this crate reads.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 struct Fields<'de> {
     alg: Option<Text<'de>>,
     kid: Option<Text<'de>>,
@@ -216,9 +233,68 @@ struct Fields<'de> {
     crit: bool,
 }
 
+impl<'de> Fields<'de> {
+    /// Records a parameter read from the header, `others` holding the other names read so
+    /// far; `Err` with the name if the header already had it.
+    fn set(
+        &mut self,
+        others: &mut NameSet,
+        key: Key,
+        text: Text<'de>,
+    ) -> std::result::Result<(), Cow<'static, str>> {
+        let slot = match key {
+            Key::Known(SLOT_CRIT) if self.crit => return Err(Cow::Borrowed("crit")),
+            Key::Known(SLOT_CRIT) => {
+                self.crit = true;
+                return Ok(());
+            }
+            Key::Known(slot) => slot,
+            Key::Other(name) if others.insert(&name) => return Ok(()),
+            Key::Other(name) => return Err(Cow::Owned(name)),
+        };
+        let target = match slot {
+            SLOT_ALG => &mut self.alg,
+            SLOT_KID => &mut self.kid,
+            _ => &mut self.typ,
+        };
+        if target.is_some() {
+            return Err(Cow::Borrowed(HeaderNames::NAMES[slot]));
+        }
+        *target = Some(text);
+        Ok(())
+    }
+}
+
 /// Reads the header object strictly (duplicate names refused at any depth, nesting bounded),
 /// keeping only `alg`, `kid`, `typ` and whether `crit` is present.
 fn read_fields(json: &str) -> std::result::Result<Fields<'_>, String> {
+    match read_plain_fields(json) {
+        Some(fields) => Ok(fields),
+        None => read_fields_general(json),
+    }
+}
+
+/// The fast path (`members.rs`); `None` for anything it does not take, a repeated name
+/// included, and the general reader then gives the canonical result.
+fn read_plain_fields(json: &str) -> Option<Fields<'_>> {
+    let mut fields = Fields::default();
+    let mut others = NameSet::default();
+    members::read_object(json, |name, raw| {
+        let text = match raw {
+            Raw::Str(s) => Text::Str(Cow::Borrowed(s)),
+            // A string with escapes, read by serde_json.
+            Raw::Json(Value::String(s)) => Text::Str(Cow::Owned(s)),
+            Raw::Json(value) => Text::Other(value),
+        };
+        fields
+            .set(&mut others, Key::of::<HeaderNames>(name), text)
+            .ok()
+    })?;
+    Some(fields)
+}
+
+/// The general reader, through serde_json.
+fn read_fields_general(json: &str) -> std::result::Result<Fields<'_>, String> {
     if !json.trim_start().starts_with('{') {
         let value = json::parse_with_capacity(json.as_bytes(), 0)?;
         return Err(format!(
@@ -250,33 +326,13 @@ impl<'de> Visitor<'de> for FieldsVisitor {
         let mut fields = Fields::default();
         let mut others = NameSet::default();
         while let Some(key) = access.next_key_seed(KeySeed::<HeaderNames>(PhantomData))? {
-            let slot = match key {
-                Key::Known(SLOT_CRIT) => {
-                    if fields.crit {
-                        return Err(duplicate(HeaderNames::NAMES[SLOT_CRIT]));
-                    }
-                    fields.crit = true;
-                    access.next_value_seed(json::NESTED)?;
-                    continue;
-                }
-                Key::Known(slot) => slot,
-                Key::Other(name) => {
-                    if !others.insert(&name) {
-                        return Err(duplicate(&name));
-                    }
-                    access.next_value_seed(json::NESTED)?;
-                    continue;
-                }
+            let text = match key {
+                Key::Known(SLOT_ALG | SLOT_KID | SLOT_TYP) => access.next_value_seed(TextSeed)?,
+                _ => Text::Other(access.next_value_seed(json::NESTED)?),
             };
-            let target = match slot {
-                SLOT_ALG => &mut fields.alg,
-                SLOT_KID => &mut fields.kid,
-                _ => &mut fields.typ,
-            };
-            if target.is_some() {
-                return Err(duplicate(HeaderNames::NAMES[slot]));
-            }
-            *target = Some(access.next_value_seed(TextSeed)?);
+            fields
+                .set(&mut others, key, text)
+                .map_err(|name| duplicate(&name))?;
         }
         Ok(fields)
     }
@@ -346,5 +402,43 @@ impl<'de> Visitor<'de> for TextSeed {
         json::StrictVisitor { capacity: 0 }
             .visit_map(map)
             .map(Text::Other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path reads what the general reader reads, or leaves the text to it.
+    #[test]
+    fn fast_path_agrees_with_the_general_reader() {
+        let mut taken = 0;
+        for text in [
+            r#"{"alg":"RS256","typ":"JWT","kid":"k1"}"#,
+            r#" { "kid" : "k" , "alg" : "ES256" } "#,
+            r#"{"alg":"ES256","kid":"es\u0000\u0001\n"}"#,
+            r#"{"alg":"ES\u0032\u0035\u0036","typ":"at+jwt"}"#,
+            r#"{"alg":"ES256","kid":7,"typ":null}"#,
+            r#"{"alg":["ES256"],"x5c":["a","b"],"jwk":{"kty":"EC"}}"#,
+            r#"{"alg":"ES256","crit":["b64"],"b64":false}"#,
+            r#"{"alg":"ES256","crit":1,"crit":2}"#,
+            r#"{"alg":"ES256","alg":"RS256"}"#,
+            r#"{"alg":"ES256","x":1,"x":2}"#,
+            r#"{"alg":"ES256","x":{"y":1,"y":2}}"#,
+            r#"{"alg":"ES256",}"#,
+            r#"{"alg":"ES256"} x"#,
+            r#"["alg"]"#,
+            "",
+        ] {
+            let general = read_fields_general(text);
+            match read_plain_fields(text) {
+                Some(fast) => {
+                    assert_eq!(Ok(fast), general, "{text}");
+                    taken += 1;
+                }
+                None => assert!(general.is_err() || text.contains("\\u"), "{text}"),
+            }
+        }
+        assert!(taken >= 5, "{taken}");
     }
 }

@@ -92,6 +92,16 @@ impl<'de> DeserializeSeed<'de> for StrictSeed {
 
 pub(crate) const NESTED: StrictSeed = StrictSeed { capacity: 0 };
 
+/// A value read with the strict seed, for readers that take a `Deserialize` type (a
+/// `StreamDeserializer` reading one value out of a longer text).
+pub(crate) struct Strict(pub(crate) Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        NESTED.deserialize(deserializer).map(Strict)
+    }
+}
+
 pub(crate) struct StrictVisitor {
     pub(crate) capacity: usize,
 }

@@ -193,6 +193,9 @@ pub struct SkippedKey {
 /// Most keys in one key set document; a larger set is refused before any key is parsed.
 pub const MAX_KEY_SET_KEYS: usize = 4096;
 
+/// Up to this many keys, [`KeySet`] finds a `kid` by comparing it with each key's.
+const SCAN_KEYS: usize = 8;
+
 /// An issuer's public keys, parsed once, looked up by `kid`.
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
@@ -295,13 +298,13 @@ impl KeySet {
     /// Chooses the key for a token: by `kid` if the token has one, else the only key.
     pub fn select(&self, kid: Option<&str>) -> Result<&VerifyingKey> {
         match kid {
-            Some(kid) => match self.by_kid.get(kid).map(Vec::as_slice) {
-                Some([index]) => Ok(&self.keys[*index]),
-                Some(many) if many.len() > 1 => Err(FormatError::DuplicateKid {
+            Some(kid) => match self.with_kid(kid) {
+                (Some(key), 1) => Ok(key),
+                (Some(_), count) => Err(FormatError::DuplicateKid {
                     kid: Untrusted::new(kid),
-                    count: many.len(),
+                    count,
                 }),
-                _ => Err(FormatError::UnknownKid {
+                (None, _) => Err(FormatError::UnknownKid {
                     kid: Untrusted::new(kid),
                 }),
             },
@@ -314,7 +317,22 @@ impl KeySet {
 
     /// Whether some usable key in the set has this `kid`.
     pub fn contains_kid(&self, kid: &str) -> bool {
-        self.by_kid.contains_key(kid)
+        self.with_kid(kid).0.is_some()
+    }
+
+    /// The first key with this `kid` and how many have it. An issuer publishes a few keys,
+    /// which are compared one by one (cheaper than hashing the `kid`); the index serves
+    /// larger sets.
+    fn with_kid(&self, kid: &str) -> (Option<&VerifyingKey>, usize) {
+        if self.keys.len() <= SCAN_KEYS {
+            let mut matching = self.keys.iter().filter(|key| key.kid() == Some(kid));
+            let first = matching.next();
+            return (first, first.map_or(0, |_| 1 + matching.count()));
+        }
+        match self.by_kid.get(kid).map(Vec::as_slice) {
+            Some(indices @ [first, ..]) => (self.keys.get(*first), indices.len()),
+            _ => (None, 0),
+        }
     }
 
     /// The usable keys, in set order.
@@ -475,5 +493,31 @@ mod tests {
             dup.select(Some(a.kid())).unwrap_err().kind(),
             "duplicate_kid"
         );
+    }
+
+    /// Small sets are scanned, larger ones use the index: both answer alike.
+    #[test]
+    fn selection_is_the_same_scanned_and_indexed() {
+        let keys: Vec<SigningKey> = (0..SCAN_KEYS + 2)
+            .map(|_| SigningKey::generate(Algorithm::Es256).unwrap())
+            .collect();
+        for n in [1, SCAN_KEYS, SCAN_KEYS + 1, SCAN_KEYS + 2] {
+            let mut public: Vec<VerifyingKey> = keys[..n]
+                .iter()
+                .map(|k| k.verifying_key().clone())
+                .collect();
+            let set = KeySet::new(public.clone());
+            for key in &keys[..n] {
+                assert_eq!(set.select(Some(key.kid())).unwrap().kid(), Some(key.kid()));
+                assert!(set.contains_kid(key.kid()));
+            }
+            assert_eq!(set.select(Some("nope")).unwrap_err().kind(), "unknown_kid");
+            assert!(!set.contains_kid("nope"));
+            public.push(keys[n - 1].verifying_key().clone());
+            let dup = KeySet::new(public);
+            let err = dup.select(Some(keys[n - 1].kid())).unwrap_err();
+            assert_eq!(err.kind(), "duplicate_kid", "{n} keys");
+            assert!(dup.contains_kid(keys[n - 1].kid()));
+        }
     }
 }

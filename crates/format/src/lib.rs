@@ -53,6 +53,7 @@ mod json;
 mod jwk;
 mod key;
 mod loopback;
+mod members;
 mod mint;
 mod object;
 mod profile;

@@ -10,6 +10,7 @@ use crate::clock::{whole_seconds, UnixTime};
 use crate::error::{FormatError, Result};
 use crate::header::Header;
 use crate::key::SigningKey;
+use crate::members;
 use crate::profile::Profile;
 use crate::scope::Scope;
 use crate::text::Untrusted;
@@ -159,7 +160,7 @@ impl TokenBuilder {
             )));
         }
         if let Some(scope) = &self.scope {
-            Scope::parse_list(scope)?;
+            Scope::check_list(scope)?;
         }
         for (i, (name, _)) in self.extra.iter().enumerate() {
             if BUILDER_CLAIMS.contains(&name.as_str()) {
@@ -176,25 +177,25 @@ impl TokenBuilder {
             256 + self.scope.as_ref().map_or(0, String::len)
                 + self.audiences.iter().map(String::len).sum::<usize>(),
         );
-        out.member(names::ISS, &self.issuer)?;
+        out.member_str(names::ISS, &self.issuer);
         if let Some(sub) = &self.subject {
-            out.member(names::SUB, sub)?;
+            out.member_str(names::SUB, sub);
         }
         match self.audiences.as_slice() {
             [] => {}
-            [one] => out.member(names::AUD, one)?,
+            [one] => out.member_str(names::AUD, one),
             many => out.member(names::AUD, many)?,
         }
         if let Some((marker, version)) = self.profile.marker() {
-            out.member(marker, version)?;
+            out.member_str(marker, version);
         }
         if let Some(scope) = &self.scope {
-            out.member(names::SCOPE, scope)?;
+            out.member_str(names::SCOPE, scope);
         }
         out.member(names::IAT, &now.as_secs())?;
         out.member(names::NBF, &now.as_secs())?;
         out.member(names::EXP, &exp)?;
-        out.member(names::JTI, &new_jti()?)?;
+        out.member_str(names::JTI, &new_jti()?);
         for (name, value) in &self.extra {
             out.member(name, value)?;
         }
@@ -213,15 +214,38 @@ impl JsonObject {
     }
 
     fn member<T: serde::Serialize + ?Sized>(&mut self, name: &str, value: &T) -> Result<()> {
+        self.name(name);
+        serde_json::to_writer(&mut self.0, value).map_err(|e| FormatError::Mint {
+            reason: format!("claim {} does not serialize: {e}", Untrusted::new(name)),
+        })
+    }
+
+    /// A string member, the common case, written without serde_json's byte-by-byte escaping.
+    fn member_str(&mut self, name: &str, value: &str) {
+        self.name(name);
+        self.string(value);
+    }
+
+    fn name(&mut self, name: &str) {
         if self.0.len() > 1 {
             self.0.push(b',');
         }
-        let failed = |e: serde_json::Error| FormatError::Mint {
-            reason: format!("claim {} does not serialize: {e}", Untrusted::new(name)),
-        };
-        serde_json::to_writer(&mut self.0, name).map_err(failed)?;
+        self.string(name);
         self.0.push(b':');
-        serde_json::to_writer(&mut self.0, value).map_err(failed)
+    }
+
+    /// `s` as a JSON string: as is between quotes when it needs no escape (no quote,
+    /// backslash or control character: the only characters serde_json escapes, so the bytes
+    /// are the ones it would write), else through serde_json.
+    fn string(&mut self, s: &str) {
+        if members::string_end(s.as_bytes()).is_none() {
+            self.0.push(b'"');
+            self.0.extend_from_slice(s.as_bytes());
+            self.0.push(b'"');
+        } else {
+            // Writing a string into a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut self.0, s);
+        }
     }
 
     fn finish(mut self) -> Result<String> {

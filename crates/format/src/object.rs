@@ -21,6 +21,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::json;
+use crate::members::{self, Raw};
 use crate::text::Untrusted;
 
 /// Most names a vocabulary may hold.
@@ -66,9 +67,32 @@ impl<V: Vocabulary> Object<V> {
     /// The error says what was wrong (never echoing more than a bounded excerpt).
     pub(crate) fn parse(bytes: &[u8], capacity: usize) -> Result<Self, String> {
         let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
+        match Self::read_plain(text, capacity) {
+            Some(object) => Ok(object),
+            None => Self::parse_general(text, capacity),
+        }
+    }
+
+    /// The fast path (`members.rs`): `None` for anything it does not take, a repeated name
+    /// included, and the general parser then gives the canonical result.
+    fn read_plain(text: &str, capacity: usize) -> Option<Self> {
+        let mut object = Object::<V>::with_capacity(capacity);
+        let mut others = NameSet::default();
+        members::read_object(text, |name, raw| {
+            let value = match raw {
+                Raw::Str(s) => Value::String(s.to_owned()),
+                Raw::Json(value) => value,
+            };
+            object.push_new(&mut others, Key::of::<V>(name), value).ok()
+        })?;
+        Some(object)
+    }
+
+    /// The general parser, through serde_json: every value and every error.
+    pub(crate) fn parse_general(text: &str, capacity: usize) -> Result<Self, String> {
         if !text.trim_start().starts_with('{') {
             // Not an object: let the general parser name what it is (or what is wrong).
-            let value = json::parse_with_capacity(bytes, 0)?;
+            let value = json::parse_with_capacity(text.as_bytes(), 0)?;
             return Err(format!(
                 "expected a JSON object, found {}",
                 json::kind_of(&value)
@@ -96,6 +120,33 @@ impl<V: Vocabulary> Object<V> {
             }
         }
         object
+    }
+
+    /// Appends a member read from a text, `others` holding the other names read so far;
+    /// `Err` with the name if the object already has it.
+    fn push_new(
+        &mut self,
+        others: &mut NameSet,
+        key: Key,
+        value: Value,
+    ) -> Result<(), Cow<'static, str>> {
+        let name = match key {
+            Key::Known(slot) => {
+                if self.known[slot] != ABSENT {
+                    return Err(Cow::Borrowed(V::NAMES[slot]));
+                }
+                self.known[slot] = self.members.len() as u32;
+                Cow::Borrowed(V::NAMES[slot])
+            }
+            Key::Other(name) => {
+                if !others.insert(&name) {
+                    return Err(Cow::Owned(name));
+                }
+                Cow::Owned(name)
+            }
+        };
+        self.members.push((name, value));
+        Ok(())
     }
 
     /// The value of the known name in `slot`.
@@ -229,6 +280,16 @@ pub(crate) enum Key {
     Other(String),
 }
 
+impl Key {
+    /// `name` as a key of vocabulary `V`.
+    pub(crate) fn of<V: Vocabulary>(name: &str) -> Key {
+        match V::slot(name) {
+            Some(slot) => Key::Known(slot),
+            None => Key::Other(name.to_owned()),
+        }
+    }
+}
+
 /// Reads a member name as a [`Key`] of vocabulary `V`.
 pub(crate) struct KeySeed<V>(pub(crate) PhantomData<V>);
 
@@ -248,10 +309,7 @@ impl<V: Vocabulary> Visitor<'_> for KeySeed<V> {
     }
 
     fn visit_str<E>(self, name: &str) -> Result<Key, E> {
-        Ok(match V::slot(name) {
-            Some(slot) => Key::Known(slot),
-            None => Key::Other(name.to_owned()),
-        })
+        Ok(Key::of::<V>(name))
     }
 
     fn visit_string<E>(self, name: String) -> Result<Key, E> {
@@ -279,21 +337,9 @@ impl<'de, V: Vocabulary> Visitor<'de> for ObjectVisitor<V> {
         let mut others = NameSet::default();
         while let Some(key) = access.next_key_seed(KeySeed::<V>(PhantomData))? {
             let value = access.next_value_seed(json::NESTED)?;
-            match key {
-                Key::Known(slot) => {
-                    if object.known[slot] != ABSENT {
-                        return Err(duplicate(V::NAMES[slot]));
-                    }
-                    object.known[slot] = object.members.len() as u32;
-                    object.members.push((Cow::Borrowed(V::NAMES[slot]), value));
-                }
-                Key::Other(name) => {
-                    if !others.insert(&name) {
-                        return Err(duplicate(&name));
-                    }
-                    object.members.push((Cow::Owned(name), value));
-                }
-            }
+            object
+                .push_new(&mut others, key, value)
+                .map_err(|name| duplicate(&name))?;
         }
         Ok(object)
     }

@@ -50,14 +50,18 @@ impl UnverifiedToken {
                 max: max_len,
             });
         }
-        let mut parts = token.splitn(6, '.');
-        let segments: [&str; 3] = match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            // Three segments, even with one empty (`h.p.` is how `alg: none` is written): the
-            // decoding steps name the part at fault.
-            (Some(h), Some(p), Some(s), None) => [h, p, s],
-            _ => return Err(segment_error(token)),
+        // Three segments, even with one empty (`h.p.` is how `alg: none` is written): the
+        // decoding steps name the part at fault. The dots are found with `memchr` (vectorized:
+        // a token is mostly its long signature segment, which must hold no dot).
+        let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+        let (Some(first), Some(second), None) = (dots.next(), dots.next(), dots.next()) else {
+            return Err(segment_error(token));
         };
-        let [header_b64, payload_b64, signature_b64] = segments;
+        let (header_b64, payload_b64, signature_b64) = (
+            &token[..first],
+            &token[first + 1..second],
+            &token[second + 1..],
+        );
         let header_json =
             b64::decode(header_b64).ok_or(FormatError::Base64 { part: Part::Header })?;
         let header = Header::from_decoded(header_json)?;

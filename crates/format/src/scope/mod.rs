@@ -56,15 +56,54 @@ fn is_printable_ascii(b: u8) -> bool {
 /// normalized. Returns it without the trailing `/`, and whether it had one; `None` sends the
 /// path to the full parser.
 fn plain_path(text: &str, allowed: impl Fn(u8) -> bool) -> Option<(&str, bool)> {
-    let rest = text.strip_prefix('/')?;
-    if !text.bytes().all(allowed) {
+    let rest = text.as_bytes().strip_prefix(b"/")?;
+    if !allowed(b'/') {
         return None;
     }
-    let body = rest.strip_suffix('/').unwrap_or(rest);
-    if body.is_empty() || body.split('/').any(|s| matches!(s, "" | "." | "..")) {
+    let dir = rest.last() == Some(&b'/');
+    let body = if dir { &rest[..rest.len() - 1] } else { rest };
+    // One pass over the bytes: each allowed, and each segment neither empty nor `.` nor `..`
+    // (a segment is one of those when it is at most two bytes, all dots).
+    let refused = |len: usize, dots: usize| len == dots && len <= 2;
+    let (mut len, mut dots) = (0, 0);
+    for &b in body {
+        if b == b'/' {
+            if refused(len, dots) {
+                return None;
+            }
+            (len, dots) = (0, 0);
+        } else if allowed(b) {
+            len += 1;
+            dots += usize::from(b == b'.');
+        } else {
+            return None;
+        }
+    }
+    if refused(len, dots) {
         return None;
     }
-    Some((&text[..1 + body.len()], text.ends_with('/')))
+    Some((text.get(..1 + body.len())?, dir))
+}
+
+/// What an entry says about its resource, once its authorization is known.
+enum ResourceText<'a> {
+    /// No resource (none written for an optional one, or one the authorization ignores).
+    Any,
+    /// None written where the root is implied.
+    Root,
+    /// Written: to be parsed.
+    Written(&'a str),
+}
+
+/// A resource's error reported against the whole entry.
+fn in_entry(text: &str, error: FormatError) -> FormatError {
+    match error {
+        FormatError::InvalidScope { reason, .. } => FormatError::InvalidScope {
+            entry: Untrusted::new(text),
+            reason,
+        },
+        other => other,
+    }
 }
 
 /// One scope entry: an authorization and the resource it applies to.
@@ -101,6 +140,26 @@ impl Scope {
     /// assert_eq!(Scope::parse("compute.cancel:/x").unwrap().to_string(), "compute.cancel");
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
+        let (authz, resource) = Self::split(text)?;
+        let resource = match resource {
+            ResourceText::Any => Resource::Any,
+            ResourceText::Root => Resource::Path(ScopePath::root()),
+            ResourceText::Written(r) => Resource::parse(r).map_err(|e| in_entry(text, e))?,
+        };
+        Ok(Scope { authz, resource })
+    }
+
+    /// Checks one entry as [`parse`](Self::parse) does, with the same errors, without building
+    /// it: no allocation for the usual plain path.
+    fn check(text: &str) -> Result<()> {
+        match Self::split(text)? {
+            (_, ResourceText::Written(r)) => Resource::check(r).map_err(|e| in_entry(text, e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// The authorization of an entry and what it says about its resource.
+    fn split(text: &str) -> Result<(Authz, ResourceText<'_>)> {
         let invalid = |reason: String| FormatError::InvalidScope {
             entry: Untrusted::new(text),
             reason,
@@ -126,22 +185,18 @@ impl Scope {
         // The grammar above admitted only authorization-name characters.
         let authz = Authz::from_name(name);
         let resource = match (authz.resource_rule(), resource) {
-            (ResourceRule::Ignored, _) => Resource::Any,
-            (ResourceRule::PathOrUrlDefaultRoot, None) => Resource::Path(ScopePath::root()),
-            (ResourceRule::Optional, None) => Resource::Any,
+            (ResourceRule::Ignored, _) => ResourceText::Any,
+            (ResourceRule::PathOrUrlDefaultRoot, None) => ResourceText::Root,
+            (ResourceRule::Optional, None) => ResourceText::Any,
             (ResourceRule::PathRequired, None) => {
                 return Err(invalid(format!("{authz} requires a path")));
             }
             (ResourceRule::PathRequired, Some(r)) if !r.starts_with('/') => {
                 return Err(invalid(format!("{authz} requires a path starting with /")));
             }
-            (_, Some(r)) => Resource::parse(r).map_err(|e| match e {
-                // The resource's reason, reported against the whole entry.
-                FormatError::InvalidScope { reason, .. } => invalid(reason),
-                other => other,
-            })?,
+            (_, Some(r)) => ResourceText::Written(r),
         };
-        Ok(Scope { authz, resource })
+        Ok((authz, resource))
     }
 
     /// Parses a whole `scope` claim; one invalid entry refuses it all, and so does a claim
@@ -156,6 +211,30 @@ impl Scope {
     /// assert!(Scope::parse_list(&many).unwrap_err().to_string().contains("4097 entries"));
     /// ```
     pub fn parse_list(claim: &str) -> Result<Vec<Scope>> {
+        let (count, entries) = Self::entries(claim)?;
+        let mut scopes = Vec::with_capacity(count.min(64));
+        for entry in entries {
+            scopes.push(Scope::parse(entry)?);
+        }
+        Ok(scopes)
+    }
+
+    /// Checks a whole `scope` claim as [`parse_list`](Self::parse_list) does, with the same
+    /// errors, without building the scopes (an issuer checks what it signs so).
+    ///
+    /// ```
+    /// use scitokens_format::scope::Scope;
+    /// assert!(Scope::check_list("storage.read:/data storage.create:/data/out").is_ok());
+    /// let err = Scope::check_list("read:/a read:/b/..").unwrap_err();
+    /// assert_eq!(err.to_string(), Scope::parse_list("read:/a read:/b/..").unwrap_err().to_string());
+    /// ```
+    pub fn check_list(claim: &str) -> Result<()> {
+        Self::entries(claim)?.1.try_for_each(Scope::check)
+    }
+
+    /// The entries of a claim and an upper bound of their count, once the claim is known to be
+    /// within [`MAX_SCOPE_CLAIM_LEN`] and [`MAX_SCOPE_ENTRIES`].
+    fn entries(claim: &str) -> Result<(usize, impl Iterator<Item = &str>)> {
         let too_big = |reason: String| FormatError::InvalidScope {
             entry: Untrusted::new(claim),
             reason,
@@ -169,21 +248,18 @@ impl Scope {
         // Spaces + 1 bounds the entries (a vectorized count); the exact count only when the
         // bound is over the limit.
         let bound = claim.bytes().filter(|&b| b == b' ').count() + 1;
-        let entries = if bound > MAX_SCOPE_ENTRIES {
-            claim.split(' ').filter(|e| !e.is_empty()).count()
+        let entries = claim.split(' ').filter(|e| !e.is_empty());
+        let count = if bound > MAX_SCOPE_ENTRIES {
+            entries.clone().count()
         } else {
             bound
         };
-        if entries > MAX_SCOPE_ENTRIES {
+        if count > MAX_SCOPE_ENTRIES {
             return Err(too_big(format!(
-                "the scope claim has {entries} entries, over the limit of {MAX_SCOPE_ENTRIES}"
+                "the scope claim has {count} entries, over the limit of {MAX_SCOPE_ENTRIES}"
             )));
         }
-        let mut scopes = Vec::with_capacity(entries.min(64));
-        for entry in claim.split(' ').filter(|e| !e.is_empty()) {
-            scopes.push(Scope::parse(entry)?);
-        }
-        Ok(scopes)
+        Ok((count, entries))
     }
 
     /// The authorization.
@@ -236,7 +312,7 @@ impl FromStr for Scope {
 #[cfg(test)]
 fn sample_paths() -> Vec<String> {
     let parts = [
-        "a", "b c", ".", "..", "", "%2e", "\\", "é", "\u{7}", "x.y", "...",
+        "a", "b c", ".", "..", "", "%2e", "\\", "é", "\u{7}", "x.y", "...", ".x", "..x",
     ];
     let mut out = Vec::new();
     for a in parts {
@@ -275,6 +351,31 @@ mod tests {
                 assert!(Scope::parse_list(&list).is_err(), "{list:?} accepted");
             }
         }
+    }
+
+    /// `check_list` answers as `parse_list` does, errors included, on every sample path under
+    /// every kind of authorization (path required, path or URL, ignored, optional).
+    #[test]
+    fn check_list_agrees_with_parse_list() {
+        let mut refused = 0;
+        for path in sample_paths() {
+            for authz in ["read", "storage.read", "compute.read", "queue", "x.custom"] {
+                for list in [
+                    format!("{authz}:{path}"),
+                    format!("read:/ok  {authz}:{path}"),
+                    format!("{authz}:https://h.example{path}"),
+                    format!("{authz}:https://h.example"),
+                    authz.to_owned(),
+                ] {
+                    let parsed = Scope::parse_list(&list)
+                        .map(drop)
+                        .map_err(|e| e.to_string());
+                    assert_eq!(Scope::check_list(&list).map_err(|e| e.to_string()), parsed);
+                    refused += usize::from(parsed.is_err());
+                }
+            }
+        }
+        assert!(refused > 100, "{refused}");
     }
 
     #[test]

@@ -13,6 +13,19 @@ use crate::text::Untrusted;
 /// makes it invalid.
 pub const MAX_DECODE_PASSES: usize = 4;
 
+/// A byte the plain shortcut takes as it is: printable ASCII other than `%` and `\\`.
+fn plain_byte(b: u8) -> bool {
+    super::is_printable_ascii(b) && b != b'%' && b != b'\\'
+}
+
+/// The error for an invalid scope path.
+fn invalid(text: &str, reason: String) -> FormatError {
+    FormatError::InvalidScope {
+        entry: Untrusted::new(text),
+        reason,
+    }
+}
+
 /// A normalized scope path: absolute, decoded, with no `.`, `..` or empty segment.
 ///
 /// The only constructor is [`ScopePath::parse`], so a value of this type never holds a
@@ -52,11 +65,19 @@ impl ScopePath {
     pub fn parse(text: &str) -> Result<Self, FormatError> {
         match Self::parse_plain(text) {
             Some(plain) => Ok(plain),
-            None => Self::parse_full(text).map_err(|reason| FormatError::InvalidScope {
-                entry: Untrusted::new(text),
-                reason,
-            }),
+            None => Self::parse_full(text).map_err(|reason| invalid(text, reason)),
         }
+    }
+
+    /// Checks a scope path as [`parse`](Self::parse) does, with the same errors, without
+    /// building it when it is plain.
+    pub(crate) fn check(text: &str) -> Result<(), FormatError> {
+        if super::plain_path(text, plain_byte).is_some() {
+            return Ok(());
+        }
+        Self::parse_full(text)
+            .map(drop)
+            .map_err(|reason| invalid(text, reason))
     }
 
     /// Fuzzing builds only: the full parser without the shortcut, for the `paths` target to
@@ -64,10 +85,7 @@ impl ScopePath {
     #[cfg(fuzzing)]
     #[doc(hidden)]
     pub fn parse_without_shortcut(text: &str) -> Result<Self, FormatError> {
-        Self::parse_full(text).map_err(|reason| FormatError::InvalidScope {
-            entry: Untrusted::new(text),
-            reason,
-        })
+        Self::parse_full(text).map_err(|reason| invalid(text, reason))
     }
 
     /// Decodes and normalizes segment by segment.
@@ -97,8 +115,7 @@ impl ScopePath {
     /// `..` segment (a trailing `/` aside), so the text is already normalized. `None` sends
     /// everything else to the full parser (a test checks both agree).
     fn parse_plain(text: &str) -> Option<Self> {
-        let plain = |b: u8| super::is_printable_ascii(b) && b != b'%' && b != b'\\';
-        let (path, dir) = super::plain_path(text, plain)?;
+        let (path, dir) = super::plain_path(text, plain_byte)?;
         Some(ScopePath {
             path: path.to_owned(),
             dir,

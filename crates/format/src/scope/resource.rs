@@ -30,27 +30,30 @@ impl Resource {
     /// Parses a path (`/...`) or a URL (`scheme://authority/path`); anything else is an
     /// error ([`FormatError::InvalidScope`] naming the resource).
     pub fn parse(text: &str) -> Result<Self, FormatError> {
-        let invalid = |reason: &str| FormatError::InvalidScope {
-            entry: Untrusted::new(text),
-            reason: reason.to_owned(),
-        };
         if text.starts_with('/') {
             return ScopePath::parse(text).map(Resource::Path);
         }
-        match split_url(text) {
-            Some((scheme, authority, path)) => Ok(Resource::Url {
-                scheme: scheme.to_ascii_lowercase(),
-                authority: authority.to_owned(),
-                path: if path.is_empty() {
-                    ScopePath::root()
-                } else {
-                    ScopePath::parse(path)?
-                },
-            }),
-            None if text.is_empty() => Err(invalid("empty resource after \":\"")),
-            None => Err(invalid(
-                "resource must be an absolute path or scheme://authority/path",
-            )),
+        let (scheme, authority, path) = split_url(text).ok_or_else(|| not_a_resource(text))?;
+        Ok(Resource::Url {
+            scheme: scheme.to_ascii_lowercase(),
+            authority: authority.to_owned(),
+            path: if path.is_empty() {
+                ScopePath::root()
+            } else {
+                ScopePath::parse(path)?
+            },
+        })
+    }
+
+    /// Checks a resource as [`parse`](Self::parse) does, with the same errors, without
+    /// building it.
+    pub(crate) fn check(text: &str) -> Result<(), FormatError> {
+        if text.starts_with('/') {
+            return ScopePath::check(text);
+        }
+        match split_url(text).ok_or_else(|| not_a_resource(text))? {
+            (_, _, "") => Ok(()),
+            (_, _, path) => ScopePath::check(path),
         }
     }
 
@@ -96,6 +99,18 @@ impl Resource {
             ) => scheme == s && authority == a && path.includes(p),
             _ => false,
         }
+    }
+}
+
+/// The error for a resource that is neither a path nor a URL.
+fn not_a_resource(text: &str) -> FormatError {
+    FormatError::InvalidScope {
+        entry: Untrusted::new(text),
+        reason: if text.is_empty() {
+            "empty resource after \":\"".to_owned()
+        } else {
+            "resource must be an absolute path or scheme://authority/path".to_owned()
+        },
     }
 }
 
