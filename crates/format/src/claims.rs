@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use crate::clock::UnixTime;
 use crate::error::{FormatError, Result};
 use crate::json;
-use crate::object::{Object, Vocabulary};
+use crate::object::{Found, Object, Vocabulary};
 use crate::text::Untrusted;
 
 /// Registered and SciTokens claim names.
@@ -162,6 +162,12 @@ impl Claims {
 
     /// Parses a JSON object strictly (duplicate names refused at any depth).
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
+        Self::from_decoded(bytes.to_vec())
+    }
+
+    /// [`from_json`](Self::from_json), keeping `bytes` as the claims' text (no copy): plain
+    /// string claims are read from it in place.
+    pub(crate) fn from_decoded(bytes: Vec<u8>) -> Result<Self> {
         Object::parse(bytes, TYPICAL_CLAIMS)
             .map(Claims)
             .map_err(|reason| FormatError::Json {
@@ -225,60 +231,60 @@ impl Claims {
 
     /// Whether the token has this claim.
     pub fn contains(&self, name: &str) -> bool {
-        self.0.get(name).is_some()
+        self.0.get_found(name).is_some()
     }
 
     /// A string claim.
     pub fn string(&self, name: &str) -> ClaimValue<&str> {
-        string_claim(self.0.get(name))
+        string_claim(self.0.get_found(name))
     }
 
     /// A time claim: a JSON number of seconds since the epoch, fractions floored.
     pub fn time(&self, name: &str) -> ClaimValue<UnixTime> {
-        time_claim(self.0.get(name))
+        time_claim(self.0.get_found(name))
     }
 
     /// `iss`.
     pub fn iss(&self) -> ClaimValue<&str> {
-        string_claim(self.0.known(SLOT_ISS))
+        string_claim(self.0.known_found(SLOT_ISS))
     }
 
     /// `sub`.
     pub fn sub(&self) -> ClaimValue<&str> {
-        string_claim(self.0.known(SLOT_SUB))
+        string_claim(self.0.known_found(SLOT_SUB))
     }
 
     /// `jti`.
     pub fn jti(&self) -> ClaimValue<&str> {
-        string_claim(self.0.known(SLOT_JTI))
+        string_claim(self.0.known_found(SLOT_JTI))
     }
 
     /// `scope`, which must be a string (not an array).
     pub fn scope(&self) -> ClaimValue<&str> {
-        string_claim(self.0.known(SLOT_SCOPE))
+        string_claim(self.0.known_found(SLOT_SCOPE))
     }
 
     /// `exp`.
     pub fn exp(&self) -> ClaimValue<UnixTime> {
-        time_claim(self.0.known(SLOT_EXP))
+        time_claim(self.0.known_found(SLOT_EXP))
     }
 
     /// `nbf`.
     pub fn nbf(&self) -> ClaimValue<UnixTime> {
-        time_claim(self.0.known(SLOT_NBF))
+        time_claim(self.0.known_found(SLOT_NBF))
     }
 
     /// `iat`.
     pub fn iat(&self) -> ClaimValue<UnixTime> {
-        time_claim(self.0.known(SLOT_IAT))
+        time_claim(self.0.known_found(SLOT_IAT))
     }
 
     /// `aud`: a string, or a non-empty array of strings.
     pub fn aud(&self) -> ClaimValue<Audience<'_>> {
-        match self.0.known(SLOT_AUD) {
+        match self.0.known_found(SLOT_AUD) {
             None => ClaimValue::Absent,
-            Some(Value::String(s)) => ClaimValue::Present(Audience(AudienceValues::One(s))),
-            Some(Value::Array(items)) if !items.is_empty() => {
+            Some(Found::Str(s)) => ClaimValue::Present(Audience(AudienceValues::One(s))),
+            Some(Found::Other(Value::Array(items))) if !items.is_empty() => {
                 if items.iter().all(Value::is_string) {
                     ClaimValue::Present(Audience(AudienceValues::Many(items)))
                 } else {
@@ -288,8 +294,10 @@ impl Claims {
                     ))
                 }
             }
-            Some(Value::Array(_)) => ClaimValue::Malformed("empty audience array".into()),
-            Some(other) => ClaimValue::Malformed(format!(
+            Some(Found::Other(Value::Array(_))) => {
+                ClaimValue::Malformed("empty audience array".into())
+            }
+            Some(Found::Other(other)) => ClaimValue::Malformed(format!(
                 "expected a string or an array of strings, found {}",
                 json::describe(other)
             )),
@@ -318,21 +326,21 @@ impl Serialize for Claims {
     }
 }
 
-fn string_claim(value: Option<&Value>) -> ClaimValue<&str> {
+fn string_claim(value: Option<Found<'_>>) -> ClaimValue<&str> {
     match value {
         None => ClaimValue::Absent,
-        Some(Value::String(s)) => ClaimValue::Present(s),
-        Some(other) => ClaimValue::Malformed(format!(
+        Some(Found::Str(s)) => ClaimValue::Present(s),
+        Some(Found::Other(other)) => ClaimValue::Malformed(format!(
             "expected a string, found {}",
             json::describe(other)
         )),
     }
 }
 
-fn time_claim(value: Option<&Value>) -> ClaimValue<UnixTime> {
+fn time_claim(value: Option<Found<'_>>) -> ClaimValue<UnixTime> {
     match value {
         None => ClaimValue::Absent,
-        Some(Value::Number(n)) => match n.as_i64() {
+        Some(Found::Other(Value::Number(n))) => match n.as_i64() {
             Some(t) => ClaimValue::Present(UnixTime::from_secs(t)),
             None => match n.as_f64().map(f64::floor) {
                 // Within ±2^53 a float floors to an exact integer.
@@ -342,7 +350,11 @@ fn time_claim(value: Option<&Value>) -> ClaimValue<UnixTime> {
                 _ => ClaimValue::Malformed(format!("time {n} is out of range")),
             },
         },
-        Some(other) => ClaimValue::Malformed(format!(
+        Some(Found::Str(s)) => ClaimValue::Malformed(format!(
+            "expected a number of seconds, found {}",
+            json::describe(&Value::String(s.to_owned()))
+        )),
+        Some(Found::Other(other)) => ClaimValue::Malformed(format!(
             "expected a number of seconds, found {}",
             json::describe(other)
         )),

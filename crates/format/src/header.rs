@@ -281,7 +281,7 @@ fn read_plain_fields(json: &str) -> Option<Fields<'_>> {
     let mut others = NameSet::default();
     members::read_object(json, |name, raw| {
         let text = match raw {
-            Raw::Str(s) => Text::Str(Cow::Borrowed(s)),
+            Raw::Str(s, _) => Text::Str(Cow::Borrowed(s)),
             // A string with escapes, read by serde_json.
             Raw::Json(Value::String(s)) => Text::Str(Cow::Owned(s)),
             Raw::Json(value) => Text::Other(value),

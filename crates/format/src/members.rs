@@ -20,8 +20,8 @@ use crate::json;
 
 /// A member value as read.
 pub(crate) enum Raw<'a> {
-    /// A string without escapes, borrowed from the text.
-    Str(&'a str),
+    /// A string without escapes, borrowed from the text, and where it starts in the text.
+    Str(&'a str, usize),
     /// Any other value.
     Json(Value),
 }
@@ -136,7 +136,7 @@ impl<'a> Reader<'a> {
         let plain = match self.peek()? {
             b'"' => {
                 self.pos += 1;
-                self.plain_string().map(Raw::Str)
+                self.plain_string().map(|s| Raw::Str(s, start + 1))
             }
             b'0'..=b'9' => self.plain_integer().map(|n| Raw::Json(n.into())),
             b't' => self
@@ -214,7 +214,10 @@ mod tests {
         let mut out = Vec::new();
         read_object(text, |name, raw| {
             let value = match raw {
-                Raw::Str(s) => Value::String(s.to_owned()),
+                Raw::Str(s, at) => {
+                    assert_eq!(text.get(at..at + s.len()), Some(s));
+                    Value::String(s.to_owned())
+                }
                 Raw::Json(v) => v,
             };
             out.push((name.to_owned(), value));

@@ -120,7 +120,7 @@ impl TokenBuilder {
 
     /// The claims as they would be signed at `now`, after checking what was asked for.
     pub fn claims(&self, now: impl Into<UnixTime>) -> Result<Claims> {
-        Claims::from_json(self.payload(now.into())?.as_bytes())
+        Claims::from_decoded(self.payload(now.into())?.into_bytes())
     }
 
     /// Signs the token at time `now` (seconds since the epoch) and returns its compact form.

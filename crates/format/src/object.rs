@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
@@ -45,9 +46,34 @@ pub(crate) trait Vocabulary {
 /// A member name: one of the vocabulary's (no allocation) or another, owned.
 type Name = Cow<'static, str>;
 
+/// A member's value: a plain string left in the object's text, or a JSON value.
+#[derive(Clone)]
+enum Member {
+    /// A string without escapes: bytes `start..end` of the object's text. Its [`Value`] is
+    /// made only when asked for ([`Object::get`], [`Object::iter`]); the typed readers take
+    /// the `&str` ([`Object::known_found`]), so decoding a token allocates no claim strings.
+    Plain {
+        start: u32,
+        end: u32,
+        value: OnceLock<Value>,
+    },
+    Value(Value),
+}
+
+/// A member value as the typed readers see it: a string, or any other JSON value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Found<'a> {
+    /// A string (plain or not).
+    Str(&'a str),
+    /// Anything but a string.
+    Other(&'a Value),
+}
+
 /// A JSON object in member order with O(1) access to the names of `V`.
 pub(crate) struct Object<V> {
-    members: Vec<(Name, Value)>,
+    /// The JSON text read, which plain string members point into (empty if none do).
+    text: String,
+    members: Vec<(Name, Member)>,
     known: [u32; MAX_KNOWN],
     names: PhantomData<V>,
 }
@@ -57,6 +83,7 @@ impl<V: Vocabulary> Object<V> {
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         debug_assert!(V::NAMES.len() <= MAX_KNOWN);
         Object {
+            text: String::new(),
             members: Vec::with_capacity(capacity),
             known: [ABSENT; MAX_KNOWN],
             names: PhantomData,
@@ -64,26 +91,40 @@ impl<V: Vocabulary> Object<V> {
     }
 
     /// Parses a JSON object strictly: duplicate names refused at any depth, nesting bounded.
-    /// The error says what was wrong (never echoing more than a bounded excerpt).
-    pub(crate) fn parse(bytes: &[u8], capacity: usize) -> Result<Self, String> {
-        let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8: {e}"))?;
-        match Self::read_plain(text, capacity) {
-            Some(object) => Ok(object),
-            None => Self::parse_general(text, capacity),
+    /// The error says what was wrong (never echoing more than a bounded excerpt). The object
+    /// keeps `bytes` as its text.
+    pub(crate) fn parse(bytes: Vec<u8>, capacity: usize) -> Result<Self, String> {
+        let text =
+            String::from_utf8(bytes).map_err(|e| format!("not UTF-8: {}", e.utf8_error()))?;
+        match Self::read_plain(&text, capacity) {
+            Some(members) => Ok(Object { text, ..members }),
+            None => Self::parse_general(&text, capacity),
         }
     }
 
     /// The fast path (`members.rs`): `None` for anything it does not take, a repeated name
-    /// included, and the general parser then gives the canonical result.
+    /// included, and the general parser then gives the canonical result. Plain strings are
+    /// recorded as ranges of `text` (the caller stores `text` in the object).
     fn read_plain(text: &str, capacity: usize) -> Option<Self> {
         let mut object = Object::<V>::with_capacity(capacity);
         let mut others = NameSet::default();
         members::read_object(text, |name, raw| {
-            let value = match raw {
-                Raw::Str(s) => Value::String(s.to_owned()),
-                Raw::Json(value) => value,
+            let member = match raw {
+                Raw::Str(s, start) => {
+                    match (u32::try_from(start), u32::try_from(start + s.len())) {
+                        (Ok(start), Ok(end)) => Member::Plain {
+                            start,
+                            end,
+                            value: OnceLock::new(),
+                        },
+                        _ => Member::Value(Value::String(s.to_owned())),
+                    }
+                }
+                Raw::Json(value) => Member::Value(value),
             };
-            object.push_new(&mut others, Key::of::<V>(name), value).ok()
+            object
+                .push_new(&mut others, Key::of::<V>(name), member)
+                .ok()
         })?;
         Some(object)
     }
@@ -116,7 +157,9 @@ impl<V: Vocabulary> Object<V> {
         for (name, value) in map {
             match V::slot(&name) {
                 Some(slot) => object.insert_known(slot, value),
-                None => object.members.push((Cow::Owned(name), value)),
+                None => object
+                    .members
+                    .push((Cow::Owned(name), Member::Value(value))),
             }
         }
         object
@@ -128,7 +171,7 @@ impl<V: Vocabulary> Object<V> {
         &mut self,
         others: &mut NameSet,
         key: Key,
-        value: Value,
+        member: Member,
     ) -> Result<(), Cow<'static, str>> {
         let name = match key {
             Key::Known(slot) => {
@@ -145,23 +188,61 @@ impl<V: Vocabulary> Object<V> {
                 Cow::Owned(name)
             }
         };
-        self.members.push((name, value));
+        self.members.push((name, member));
         Ok(())
     }
 
-    /// The value of the known name in `slot`.
-    pub(crate) fn known(&self, slot: usize) -> Option<&Value> {
+    /// The value of the known name in `slot`, as the typed readers see it (no allocation).
+    pub(crate) fn known_found(&self, slot: usize) -> Option<Found<'_>> {
         match self.known[slot] {
             ABSENT => None,
-            i => self.members.get(i as usize).map(|(_, v)| v),
+            i => self.members.get(i as usize).map(|(_, m)| self.found(m)),
         }
+    }
+
+    /// The value of `name`, as the typed readers see it (no allocation).
+    pub(crate) fn get_found(&self, name: &str) -> Option<Found<'_>> {
+        self.member(name).map(|m| self.found(m))
     }
 
     /// The value of `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        match V::slot(name) {
-            Some(slot) => self.known(slot),
-            None => self.members.iter().find(|(n, _)| n == name).map(|(_, v)| v),
+        self.member(name).map(|m| self.value(m))
+    }
+
+    fn member(&self, name: &str) -> Option<&Member> {
+        let index = match V::slot(name) {
+            Some(slot) => match self.known[slot] {
+                ABSENT => return None,
+                i => i as usize,
+            },
+            None => self.members.iter().position(|(n, _)| n == name)?,
+        };
+        self.members.get(index).map(|(_, m)| m)
+    }
+
+    fn plain(&self, start: u32, end: u32) -> &str {
+        // The range was found in this text when it was read; `get` keeps a mistake from
+        // becoming a panic.
+        self.text
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    fn found<'a>(&'a self, member: &'a Member) -> Found<'a> {
+        match member {
+            Member::Plain { start, end, .. } => Found::Str(self.plain(*start, *end)),
+            Member::Value(Value::String(s)) => Found::Str(s),
+            Member::Value(other) => Found::Other(other),
+        }
+    }
+
+    fn value<'a>(&'a self, member: &'a Member) -> &'a Value {
+        match member {
+            Member::Plain { start, end, value } => {
+                value.get_or_init(|| Value::String(self.plain(*start, *end).to_owned()))
+            }
+            Member::Value(value) => value,
         }
     }
 
@@ -170,8 +251,10 @@ impl<V: Vocabulary> Object<V> {
         match V::slot(name) {
             Some(slot) => self.insert_known(slot, value),
             None => match self.members.iter_mut().find(|(n, _)| n == name) {
-                Some((_, existing)) => *existing = value,
-                None => self.members.push((Cow::Owned(name.to_owned()), value)),
+                Some((_, existing)) => *existing = Member::Value(value),
+                None => self
+                    .members
+                    .push((Cow::Owned(name.to_owned()), Member::Value(value))),
             },
         }
     }
@@ -180,15 +263,18 @@ impl<V: Vocabulary> Object<V> {
         match self.known[slot] {
             ABSENT => {
                 self.known[slot] = self.members.len() as u32;
-                self.members.push((Cow::Borrowed(V::NAMES[slot]), value));
+                self.members
+                    .push((Cow::Borrowed(V::NAMES[slot]), Member::Value(value)));
             }
-            i => self.members[i as usize].1 = value,
+            i => self.members[i as usize].1 = Member::Value(value),
         }
     }
 
     /// The members in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.members.iter().map(|(n, v)| (n.as_ref(), v))
+        self.members
+            .iter()
+            .map(|(n, m)| (n.as_ref(), self.value(m)))
     }
 
     /// How many members.
@@ -203,11 +289,26 @@ impl<V: Vocabulary> Object<V> {
             .collect()
     }
 
-    /// The members as a `serde_json` map, in order, without copying the values.
+    /// The members as a `serde_json` map, in order, without copying the values already made.
     pub(crate) fn into_map(self) -> Map<String, Value> {
-        self.members
+        let Object { text, members, .. } = self;
+        members
             .into_iter()
-            .map(|(n, v)| (n.into_owned(), v))
+            .map(|(n, m)| {
+                let value = match m {
+                    Member::Plain { start, end, value } => {
+                        value.into_inner().unwrap_or_else(|| {
+                            Value::String(
+                                text.get(start as usize..end as usize)
+                                    .unwrap_or_default()
+                                    .to_owned(),
+                            )
+                        })
+                    }
+                    Member::Value(value) => value,
+                };
+                (n.into_owned(), value)
+            })
             .collect()
     }
 }
@@ -215,6 +316,7 @@ impl<V: Vocabulary> Object<V> {
 impl<V> Clone for Object<V> {
     fn clone(&self) -> Self {
         Object {
+            text: self.text.clone(),
             members: self.members.clone(),
             known: self.known,
             names: PhantomData,
@@ -222,27 +324,34 @@ impl<V> Clone for Object<V> {
     }
 }
 
-impl<V> PartialEq for Object<V> {
-    /// Same members in the same order (the slots follow from the members).
+impl<V: Vocabulary> PartialEq for Object<V> {
+    /// Same members with the same values in the same order (the slots follow from the
+    /// members; a plain string equals the same string read the general way).
     fn eq(&self, other: &Self) -> bool {
-        self.members == other.members
+        self.members.len() == other.members.len()
+            && self
+                .members
+                .iter()
+                .zip(&other.members)
+                .all(|((n, a), (m, b))| n == m && self.found(a) == other.found(b))
     }
 }
 
-impl<V> fmt::Debug for Object<V> {
+impl<V: Vocabulary> fmt::Debug for Object<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map()
-            .entries(self.members.iter().map(|(n, v)| (n, v)))
-            .finish()
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
-impl<V> Serialize for Object<V> {
+impl<V: Vocabulary> Serialize for Object<V> {
     /// As a JSON object, members in order.
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.members.len()))?;
-        for (name, value) in &self.members {
-            map.serialize_entry(name.as_ref(), value)?;
+        for (name, member) in &self.members {
+            match self.found(member) {
+                Found::Str(s) => map.serialize_entry(name.as_ref(), s)?,
+                Found::Other(value) => map.serialize_entry(name.as_ref(), value)?,
+            }
         }
         map.end()
     }
@@ -338,7 +447,7 @@ impl<'de, V: Vocabulary> Visitor<'de> for ObjectVisitor<V> {
         while let Some(key) = access.next_key_seed(KeySeed::<V>(PhantomData))? {
             let value = access.next_value_seed(json::NESTED)?;
             object
-                .push_new(&mut others, key, value)
+                .push_new(&mut others, key, Member::Value(value))
                 .map_err(|name| duplicate(&name))?;
         }
         Ok(object)
@@ -363,7 +472,7 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<Object<Abc>, String> {
-        Object::<Abc>::parse(text.as_bytes(), 4)
+        Object::<Abc>::parse(text.as_bytes().to_vec(), 4)
     }
 
     #[test]
@@ -371,8 +480,9 @@ mod tests {
         let o = parse(r#"{"x":1,"b":2,"a":{"n":[1]},"y":"s"}"#).unwrap();
         let names: Vec<_> = o.iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["x", "b", "a", "y"]);
-        assert_eq!(o.known(1), Some(&Value::from(2)));
-        assert_eq!(o.known(2), None);
+        assert_eq!(o.known_found(1), Some(Found::Other(&Value::from(2))));
+        assert_eq!(o.known_found(2), None);
+        assert_eq!(o.get_found("y"), Some(Found::Str("s")));
         assert_eq!(o.get("y"), Some(&Value::from("s")));
         assert_eq!(o.get("c"), None);
         assert_eq!(
@@ -427,6 +537,6 @@ mod tests {
         o.insert("z", 6.into());
         assert_eq!(o_text(&o), r#"{"a":3,"x":4,"c":5,"z":6}"#);
         assert_eq!(o.len(), 4);
-        assert_eq!(o.known(2), Some(&Value::from(5)));
+        assert_eq!(o.known_found(2), Some(Found::Other(&Value::from(5))));
     }
 }

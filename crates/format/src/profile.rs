@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use crate::claims::{names, Claims};
+use crate::claims::{names, ClaimValue, Claims};
 use crate::error::{FormatError, Result};
 use crate::header::Header;
 use crate::text::Untrusted;
@@ -94,28 +94,24 @@ impl Profile {
     /// assert!(Profile::detect(&header, &both).is_err());
     /// ```
     pub fn detect(header: &Header, claims: &Claims) -> Result<Profile> {
-        let ver = claims.get(names::VER);
-        let wlcg = claims.get(names::WLCG_VER);
-        match (ver, wlcg) {
-            (Some(_), Some(_)) => Err(FormatError::Profile {
+        // Strings are read in place; a value is made only for the messages of the errors.
+        let raw = |name| claims.get(name).cloned().unwrap_or_default();
+        match (claims.string(names::VER), claims.string(names::WLCG_VER)) {
+            (ver, wlcg) if !ver.is_absent() && !wlcg.is_absent() => Err(FormatError::Profile {
                 reason: "token carries both \"ver\" and \"wlcg.ver\"".into(),
             }),
-            (Some(ver), None) => match ver {
-                Value::String(s) if s == "scitoken:2.0" || s == "scitokens:2.0" => {
-                    Ok(Profile::SciTokens2)
-                }
-                Value::String(s) if s == "scitoken:1.0" || s == "scitokens:1.0" => {
-                    Ok(Profile::SciTokens1)
-                }
+            (ClaimValue::Present("scitoken:2.0" | "scitokens:2.0"), _) => Ok(Profile::SciTokens2),
+            (ClaimValue::Present("scitoken:1.0" | "scitokens:1.0"), _) => Ok(Profile::SciTokens1),
+            (ver, _) if !ver.is_absent() => match raw(names::VER) {
                 Value::Number(n) if n.as_u64() == Some(1) => Ok(Profile::SciTokens1),
                 other => Err(FormatError::Profile {
                     reason: format!(
                         "\"ver\" {} is not a known SciTokens version",
-                        Untrusted::json(other)
+                        Untrusted::json(&other)
                     ),
                 }),
             },
-            (None, Some(Value::String(v))) => match v.split_once('.') {
+            (_, ClaimValue::Present(v)) => match v.split_once('.') {
                 Some(("1", minor))
                     if !minor.is_empty() && minor.bytes().all(|b| b.is_ascii_digit()) =>
                 {
@@ -125,11 +121,14 @@ impl Profile {
                     reason: format!("\"wlcg.ver\" {} is not a 1.x version", Untrusted::new(v)),
                 }),
             },
-            (None, Some(other)) => Err(FormatError::Profile {
-                reason: format!("\"wlcg.ver\" {} is not a string", Untrusted::json(other)),
+            (_, ClaimValue::Malformed(_)) => Err(FormatError::Profile {
+                reason: format!(
+                    "\"wlcg.ver\" {} is not a string",
+                    Untrusted::json(&raw(names::WLCG_VER))
+                ),
             }),
-            (None, None) if header.is_access_token_typ() => Ok(Profile::AccessToken),
-            (None, None) => Ok(Profile::SciTokens1),
+            _ if header.is_access_token_typ() => Ok(Profile::AccessToken),
+            _ => Ok(Profile::SciTokens1),
         }
     }
 }

@@ -72,7 +72,7 @@ impl UnverifiedToken {
         let payload_json = b64::decode(payload_b64).ok_or(FormatError::Base64 {
             part: Part::Payload,
         })?;
-        let claims = Claims::from_json(&payload_json)?;
+        let claims = Claims::from_decoded(payload_json)?;
         Ok(UnverifiedToken {
             raw: token.to_owned(),
             signing_input_len: header_b64.len() + 1 + payload_b64.len(),
