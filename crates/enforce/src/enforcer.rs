@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use scitokens_format::scope::{RequestTarget, Scope};
 use scitokens_format::{
-    names, Clock, KeySource, Profile, SystemClock, UnixTime, UnverifiedToken, VerifiedToken,
-    DEFAULT_MAX_TOKEN_LEN,
+    names, Claims, Clock, Header, KeySet, KeySource, Profile, SystemClock, TokenRef, UnixTime,
+    UnverifiedToken, VerifiedToken, DEFAULT_MAX_TOKEN_LEN,
 };
 use scitokens_validate::{
     ClaimRules, UnknownClaims, ValidationError, Validator, DEFAULT_EXP_LEEWAY, DEFAULT_FUTURE_SKEW,
@@ -246,22 +246,29 @@ impl Enforcer {
     }
 
     fn grants_uncached(&self, token: &str) -> Result<Grants> {
-        let verified = self.verify_signature(token)?;
-        self.grants_of_verified(&verified)
+        // Decoded in place: nothing here keeps the serialized token.
+        let decoded = TokenRef::parse_with_limit(token, self.inner.max_token_len)?;
+        let keys = self.keys_for(decoded.header(), decoded.claims())?;
+        let verified = decoded.verify(&keys)?;
+        self.grants_of(verified.header(), verified.claims())
     }
 
     fn verify_signature(&self, token: &str) -> Result<VerifiedToken> {
         let unverified = UnverifiedToken::parse_with_limit(token, self.inner.max_token_len)?;
-        self.inner.validator.check_issuer(unverified.claims())?;
-        let iss = unverified.claims().iss().require(names::ISS)?;
-        let keys = self.inner.keys.keys(iss, unverified.header().kid())?;
+        let keys = self.keys_for(unverified.header(), unverified.claims())?;
         Ok(unverified.verify(&keys)?)
     }
 
-    fn grants_of_verified(&self, token: &VerifiedToken) -> Result<Grants> {
+    /// The issuer's keys, once the issuer is known to be on the allow-list.
+    fn keys_for(&self, header: &Header, claims: &Claims) -> Result<Arc<KeySet>> {
+        self.inner.validator.check_issuer(claims)?;
+        let iss = claims.iss().require(names::ISS)?;
+        Ok(self.inner.keys.keys(iss, header.kid())?)
+    }
+
+    fn grants_of(&self, header: &Header, claims: &Claims) -> Result<Grants> {
         let now = self.inner.clock.now();
-        let claims = token.claims();
-        let profile = self.inner.validator.validate(token.header(), claims, now)?;
+        let profile = self.inner.validator.validate(header, claims, now)?;
         let scope = claims
             .scope()
             .optional(names::SCOPE)?
@@ -302,6 +309,6 @@ impl DangerousEnforcer<'_> {
     /// checked by whoever made `token`**, with keys this enforcer does not see: call it only
     /// for a token verified with keys of an issuer this enforcer trusts.
     pub fn grants_of_verified(&self, token: &VerifiedToken) -> Result<Grants> {
-        self.0.grants_of_verified(token)
+        self.0.grants_of(token.header(), token.claims())
     }
 }

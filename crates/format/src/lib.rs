@@ -81,4 +81,4 @@ pub use mint::{new_jti, sign_parts, TokenBuilder, DEFAULT_LIFETIME};
 pub use profile::{Profile, VER_SCITOKENS_2, WLCG_VER_1_0};
 pub use source::{KeySource, StaticKeys};
 pub use text::{Untrusted, MAX_ECHO_CHARS};
-pub use token::{UnverifiedToken, VerifiedToken, DEFAULT_MAX_TOKEN_LEN};
+pub use token::{TokenRef, UnverifiedToken, VerifiedClaims, VerifiedToken, DEFAULT_MAX_TOKEN_LEN};

@@ -39,7 +39,11 @@ pub(crate) trait Vocabulary {
 
     /// The slot of `name`, if it is one of [`NAMES`](Self::NAMES).
     fn slot(name: &str) -> Option<usize> {
-        Self::NAMES.iter().position(|known| *known == name)
+        // Length and first byte first: most names are told apart without a `memcmp` call.
+        let first = name.as_bytes().first()?;
+        Self::NAMES.iter().position(|known| {
+            known.len() == name.len() && known.as_bytes().first() == Some(first) && *known == name
+        })
     }
 }
 

@@ -17,6 +17,12 @@ pub const DEFAULT_MAX_TOKEN_LEN: usize = 64 * 1024;
 #[derive(Debug, Clone)]
 pub struct UnverifiedToken {
     raw: String,
+    decoded: Decoded,
+}
+
+/// What decoding a token gives besides the token itself.
+#[derive(Debug, Clone)]
+struct Decoded {
     signing_input_len: usize,
     header: Header,
     claims: Claims,
@@ -44,6 +50,81 @@ impl UnverifiedToken {
 
     /// Decodes a compact JWS refusing anything longer than `max_len` bytes.
     pub fn parse_with_limit(token: &str, max_len: usize) -> Result<Self> {
+        TokenRef::parse_with_limit(token, max_len).map(TokenRef::into_owned)
+    }
+
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.decoded.header
+    }
+
+    /// The claims, unverified.
+    pub fn claims(&self) -> &Claims {
+        &self.decoded.claims
+    }
+
+    /// The serialized token.
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    /// The decoded signature bytes.
+    pub fn signature(&self) -> &[u8] {
+        &self.decoded.signature
+    }
+
+    /// Checks the signature with the key of `keys` that the header's `kid` names (or the only
+    /// key, if the token has no `kid`).
+    pub fn verify(self, keys: &KeySet) -> Result<VerifiedToken> {
+        let key = keys.select(self.header().kid())?;
+        self.verify_with_key(key)
+    }
+
+    /// Checks the signature with a key the caller chose; the token's `kid` is not consulted.
+    pub fn verify_with_key(self, key: &VerifyingKey) -> Result<VerifiedToken> {
+        self.decoded.check(&self.raw, key)?;
+        Ok(self.into_verified())
+    }
+
+    pub(crate) fn into_verified(self) -> VerifiedToken {
+        VerifiedToken {
+            raw: self.raw,
+            claims: VerifiedClaims {
+                header: self.decoded.header,
+                claims: self.decoded.claims,
+            },
+        }
+    }
+}
+
+/// A token decoded in place: what [`UnverifiedToken`] holds, without its copy of the
+/// serialized token. For a caller that verifies a token and then needs only its header and
+/// claims (an enforcer answering a request), which then costs no copy of the token.
+///
+/// ```
+/// use scitokens_format::{Algorithm, KeySet, Profile, SigningKey, TokenBuilder, TokenRef};
+/// let key = SigningKey::generate(Algorithm::Es256)?;
+/// let token = TokenBuilder::new(Profile::Wlcg, "https://issuer.example")
+///     .scope("storage.read:/data")
+///     .audience("https://storage.example")
+///     .sign(&key, 1_700_000_000)?;
+/// let keys = KeySet::new(vec![key.verifying_key().clone()]);
+/// let decoded = TokenRef::parse_with_limit(&token, 64 * 1024)?;
+/// assert_eq!(decoded.claims().iss().require("iss")?, "https://issuer.example");
+/// let verified = decoded.verify(&keys)?;
+/// assert_eq!(verified.claims().scope().require("scope")?, "storage.read:/data");
+/// # Ok::<(), scitokens_format::FormatError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct TokenRef<'a> {
+    raw: &'a str,
+    decoded: Decoded,
+}
+
+impl<'a> TokenRef<'a> {
+    /// Decodes a compact JWS refusing anything longer than `max_len` bytes, with the checks
+    /// of [`UnverifiedToken::parse`].
+    pub fn parse_with_limit(token: &'a str, max_len: usize) -> Result<Self> {
         if token.len() > max_len {
             return Err(FormatError::TooLong {
                 len: token.len(),
@@ -73,55 +154,77 @@ impl UnverifiedToken {
             part: Part::Payload,
         })?;
         let claims = Claims::from_decoded(payload_json)?;
-        Ok(UnverifiedToken {
-            raw: token.to_owned(),
-            signing_input_len: header_b64.len() + 1 + payload_b64.len(),
-            header,
-            claims,
-            signature,
+        Ok(TokenRef {
+            raw: token,
+            decoded: Decoded {
+                signing_input_len: second,
+                header,
+                claims,
+                signature,
+            },
         })
     }
 
     /// The header.
     pub fn header(&self) -> &Header {
-        &self.header
+        &self.decoded.header
     }
 
     /// The claims, unverified.
     pub fn claims(&self) -> &Claims {
-        &self.claims
-    }
-
-    /// The serialized token.
-    pub fn as_str(&self) -> &str {
-        &self.raw
-    }
-
-    /// The decoded signature bytes.
-    pub fn signature(&self) -> &[u8] {
-        &self.signature
+        &self.decoded.claims
     }
 
     /// Checks the signature with the key of `keys` that the header's `kid` names (or the only
-    /// key, if the token has no `kid`).
-    pub fn verify(self, keys: &KeySet) -> Result<VerifiedToken> {
-        let key = keys.select(self.header.kid())?;
-        self.verify_with_key(key)
+    /// key, if the token has no `kid`); the header and claims it covers, if it holds.
+    pub fn verify(self, keys: &KeySet) -> Result<VerifiedClaims> {
+        let key = keys.select(self.header().kid())?;
+        self.decoded.check(self.raw, key)?;
+        Ok(VerifiedClaims {
+            header: self.decoded.header,
+            claims: self.decoded.claims,
+        })
     }
 
-    /// Checks the signature with a key the caller chose; the token's `kid` is not consulted.
-    pub fn verify_with_key(self, key: &VerifyingKey) -> Result<VerifiedToken> {
-        let signing_input = &self.raw.as_bytes()[..self.signing_input_len];
-        key.verify(self.header.alg(), signing_input, &self.signature)?;
-        Ok(self.into_verified())
-    }
-
-    pub(crate) fn into_verified(self) -> VerifiedToken {
-        VerifiedToken {
-            raw: self.raw,
-            header: self.header,
-            claims: self.claims,
+    /// The same token, with its own copy of the serialized token.
+    pub fn into_owned(self) -> UnverifiedToken {
+        UnverifiedToken {
+            raw: self.raw.to_owned(),
+            decoded: self.decoded,
         }
+    }
+}
+
+impl Decoded {
+    /// Checks the signature over the signing input of `raw`, the token this was decoded from.
+    fn check(&self, raw: &str, key: &VerifyingKey) -> Result<()> {
+        let signing_input =
+            raw.as_bytes()
+                .get(..self.signing_input_len)
+                .ok_or(FormatError::Base64 {
+                    part: Part::Signature,
+                })?;
+        key.verify(self.header.alg(), signing_input, &self.signature)
+    }
+}
+
+/// The header and claims of a token whose signature verified (the serialized token not kept).
+/// Claims are not yet validated (that is the validator's job).
+#[derive(Debug, Clone)]
+pub struct VerifiedClaims {
+    header: Header,
+    claims: Claims,
+}
+
+impl VerifiedClaims {
+    /// The header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The claims, covered by the verified signature.
+    pub fn claims(&self) -> &Claims {
+        &self.claims
     }
 }
 
@@ -149,18 +252,22 @@ fn check_signature_length(alg: Algorithm, len: usize) -> Result<()> {
 #[derive(Debug, Clone)]
 pub struct VerifiedToken {
     raw: String,
-    header: Header,
-    claims: Claims,
+    claims: VerifiedClaims,
 }
 
 impl VerifiedToken {
     /// The header.
     pub fn header(&self) -> &Header {
-        &self.header
+        &self.claims.header
     }
 
     /// The claims, covered by the verified signature.
     pub fn claims(&self) -> &Claims {
+        &self.claims.claims
+    }
+
+    /// The header and claims.
+    pub fn verified_claims(&self) -> &VerifiedClaims {
         &self.claims
     }
 

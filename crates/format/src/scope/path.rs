@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::sync::Arc;
 
 use super::request::RequestPath;
 use crate::encoding::{percent_decode, Plus};
@@ -33,8 +34,9 @@ fn invalid(text: &str, reason: String) -> FormatError {
 /// not the file `/foo`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ScopePath {
-    /// `/` or `/seg/seg`, decoded, without trailing slash.
-    path: String,
+    /// `/` or `/seg/seg`, decoded, without trailing slash. Shared: a decision names the
+    /// scope that granted it, and cloning a scope is then a reference count, not a copy.
+    path: Arc<str>,
     dir: bool,
 }
 
@@ -106,7 +108,7 @@ impl ScopePath {
             return Ok(ScopePath::root());
         }
         Ok(ScopePath {
-            path,
+            path: path.into(),
             dir: text.ends_with('/'),
         })
     }
@@ -117,7 +119,7 @@ impl ScopePath {
     fn parse_plain(text: &str) -> Option<Self> {
         let (path, dir) = super::plain_path(text, plain_byte)?;
         Some(ScopePath {
-            path: path.to_owned(),
+            path: path.into(),
             dir,
         })
     }
@@ -134,7 +136,7 @@ impl ScopePath {
 
     /// Whether this is the root, which covers every path.
     pub fn is_root(&self) -> bool {
-        self.path == "/"
+        &*self.path == "/"
     }
 
     /// The decoded segments.
@@ -158,7 +160,7 @@ impl ScopePath {
             return true;
         }
         let r = request.as_str();
-        match r.strip_prefix(self.path.as_str()) {
+        match r.strip_prefix(&*self.path) {
             Some("") => !self.dir || request.is_dir(),
             Some(below) => below.starts_with('/'),
             None => false,
@@ -180,7 +182,7 @@ impl ScopePath {
         if self.is_root() {
             return true;
         }
-        match other.path.strip_prefix(self.path.as_str()) {
+        match other.path.strip_prefix(&*self.path) {
             Some("") => !self.dir || other.dir,
             Some(below) => below.starts_with('/'),
             None => false,
