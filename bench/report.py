@@ -22,7 +22,8 @@ def find(rows, kind, **detail):
 
 ROWS = [
     ("OpenSSL primitive (`openssl speed`, one signature over and over)", "openssl", {}),
-    ("verification limit: aws-lc primitive on the same tokens, in-process, paired runs", "limit", {}),
+    ("verification limit: aws-lc primitive on the same tokens (one-shot SHA-256 of the signing input + signature check), in-process, paired runs", "limit", {}),
+    ("the signature check alone (digest computed beforehand), paired runs", "limit_bare", {}),
     ("scitokens-rs, Rust `authorize`, new tokens", "rust_authorize", {"mode": "new"}),
     ("scitokens-rs, Rust `authorize`, repeated token", "rust_authorize", {"mode": "repeated"}),
     ("scitokens-rs, C ABI, new tokens", "capi", {"mode": "new", "library": "ours"}),
@@ -55,12 +56,15 @@ def table(rows):
             mode = detail.get("mode", "new")
             ours = find(rows, "rust_authorize", alg=alg, mode=mode)
             spread = f" ({row['min_us']:.2f}-{row['max_us']:.2f})" if "min_us" in row else ""
-            is_limit = kind in ("openssl", "limit")
+            is_limit = kind in ("openssl", "limit", "limit_bare")
             vs_ours = f"{row['us'] / ours['us']:.1f}x" if ours and not is_limit else ""
             vs_limit = f"{row['us'] / limit['us']:.2f}x" if limit and not is_limit else ""
             paired = find(rows, "rust_vs_limit", alg=alg)
             if kind == "rust_authorize" and mode == "new" and paired:
                 vs_limit = f"**{paired['us']:.2f}x** (paired: {paired['min_us']:.2f}-{paired['max_us']:.2f})"
+                bare = find(rows, "rust_vs_bare", alg=alg)
+                if bare:
+                    vs_limit += f"; {bare['us']:.2f}x the check alone"
             out.append(f"| {label} | {alg} | {row['us']:.2f}{spread} | {1e6 / row['us']:,.0f} | {vs_ours} | {vs_limit} |")
     out.append("")
     out.append("| Minting (`TokenBuilder::sign`) against the raw signature, paired runs | alg | µs | × raw sign |")
@@ -120,12 +124,14 @@ def chart(rows, path):
                     short = "openssl speed"
                 elif kind == "limit":
                     short = "aws-lc primitive (limit)"
+                elif kind == "limit_bare":
+                    short = "aws-lc check alone"
                 bars.append((f"{alg}  {short}", 1e6 / row["us"], kind))
     width, left, bar_h, gap = 860, 300, 22, 8
     height = 60 + len(bars) * (bar_h + gap)
     top = max(v for _, v, _ in bars)
     scale = (width - left - 120) / math.log10(top * 1.5)
-    colors = {"openssl": "#999999", "limit": "#bbbbbb", "rust_authorize": "#1f77b4", "capi": "#2ca02c", "python": "#ff7f0e"}
+    colors = {"openssl": "#999999", "limit": "#bbbbbb", "limit_bare": "#dddddd", "rust_authorize": "#1f77b4", "capi": "#2ca02c", "python": "#ff7f0e"}
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="12">',
              f'<text x="10" y="22" font-size="15" font-weight="bold">New tokens per second (log scale): verify + ACLs, one core</text>']
     y = 44

@@ -248,24 +248,23 @@ impl KeyCache {
     /// and message and says whether the token or the cache is at fault.
     pub fn keys(&self, issuer: &str, kid: Option<&str>) -> Result<Arc<KeySet>> {
         let now = self.inner.clock.now();
+        // Only the keys are shared out of the lock (one reference count, not the entry's too).
         let cached = self
             .inner
             .entries
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .get(issuer)
-            .cloned();
+            .map(|entry| (Arc::clone(&entry.keys), entry.next_update, entry.expires));
         match cached {
-            Some(entry) if now < entry.next_update => {
-                self.inner
-                    .with_kid(issuer, kid, Arc::clone(&entry.keys), now)
+            Some((keys, next_update, _)) if now < next_update => {
+                self.inner.with_kid(issuer, kid, keys, now)
             }
-            Some(entry) if now < entry.expires => {
+            Some((keys, _, expires)) if now < expires => {
                 let state = self.inner.state(issuer);
                 Counters::bump(&state.counters.stale_used);
                 Inner::refresh_in_background(&self.inner, issuer, &state, now);
-                self.inner
-                    .with_kid(issuer, kid, Arc::clone(&entry.keys), now)
+                self.inner.with_kid(issuer, kid, keys, now)
             }
             expired => {
                 check_length(issuer)?;
