@@ -387,6 +387,14 @@ fn discovery(args: &[String]) {
     );
 }
 
+/// The token `mint` and `profile mint` sign: WLCG, two scopes, an audience and a subject.
+fn mint_builder() -> TokenBuilder {
+    TokenBuilder::new(Profile::Wlcg, "https://issuer.bench.example")
+        .scope("storage.read:/data/experiment storage.create:/data/experiment/user/alice")
+        .audience("https://storage.bench.example")
+        .subject("alice")
+}
+
 /// Minting against its floor, the raw signature over the same signing input: each run of
 /// `TokenBuilder::sign` (claims checked and built, `jti`, JSON, base64, signature) is paired
 /// with a run of `SigningKey::sign` alone, as `authorize` is paired with the verify limit.
@@ -395,10 +403,7 @@ fn mint(args: &[String]) {
     let runs: usize = runs.parse().unwrap();
     for alg in [Algorithm::Es256, Algorithm::Rs256] {
         let key = SigningKey::generate(alg).unwrap();
-        let builder = TokenBuilder::new(Profile::Wlcg, "https://issuer.bench.example")
-            .scope("storage.read:/data/experiment storage.create:/data/experiment/user/alice")
-            .audience("https://storage.bench.example")
-            .subject("alice");
+        let builder = mint_builder();
         let now = SystemClock.now();
         let token = builder.sign(&key, now).unwrap();
         let (signing_input, _) = token.rsplit_once('.').unwrap();
@@ -447,10 +452,7 @@ fn profile(args: &[String]) {
                 Algorithm::Rs256
             };
             let key = SigningKey::generate(alg).unwrap();
-            let builder = TokenBuilder::new(Profile::Wlcg, "https://issuer.bench.example")
-                .scope("storage.read:/data/experiment storage.create:/data/experiment/user/alice")
-                .audience("https://storage.bench.example")
-                .subject("alice");
+            let builder = mint_builder();
             let now = SystemClock.now();
             Box::new(move |_| {
                 std::hint::black_box(builder.sign(&key, now).unwrap());

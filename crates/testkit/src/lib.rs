@@ -21,7 +21,7 @@ pub mod webdriver;
 
 use std::path::PathBuf;
 
-pub use reference::{interop_required, stdout_of, Reference};
+pub use reference::{available_or_skip, interop_required, stdout_of, Reference};
 
 /// The loopback HTTPS issuer, under the names the test suites use.
 pub mod https {

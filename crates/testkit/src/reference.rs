@@ -117,15 +117,23 @@ pub fn stdout_of(out: Output) -> String {
 }
 
 fn found_or_skip(found: Option<Reference>, what: &str) -> Option<Reference> {
-    if found.is_none() {
+    available_or_skip(found.is_some(), &format!("{what} not found"));
+    found
+}
+
+/// Whether an interop test may run: `true` when what it needs is `available`; otherwise it
+/// says it skips (`missing` says what is missing), or fails under
+/// `SCITOKENS_INTEROP_REQUIRED=1`.
+pub fn available_or_skip(available: bool, missing: &str) -> bool {
+    if !available {
         assert!(
             !interop_required(),
-            "{what} not found and SCITOKENS_INTEROP_REQUIRED=1 (run `bash .ci/setup`)"
+            "{missing} and SCITOKENS_INTEROP_REQUIRED=1 (run `bash .ci/setup`)"
         );
         #[allow(clippy::print_stderr)] // a skipped interop test must say so
         {
-            eprintln!("skipping: {what} not found (run `bash .ci/setup` to install it)");
+            eprintln!("skipping: {missing} (run `bash .ci/setup` to install it)");
         }
     }
-    found
+    available
 }

@@ -30,6 +30,15 @@ impl Issuer {
         (local, upstream)
     }
 
+    /// The "Login failed" page: `reason` shown to the person, with `status`.
+    fn login_failed(&self, status: StatusCode, session: &Session, reason: &str) -> Response {
+        self.page(
+            status,
+            Some(session),
+            pages::message(&self.config.issuer, "Login failed", "error", reason),
+        )
+    }
+
     fn callback_uri(&self) -> String {
         format!("{}/login/callback", self.config.issuer)
     }
@@ -147,16 +156,7 @@ pub(crate) async fn upstream_login(
         Ok(Ok(None)) => issuer.to_page("/login", Some(&session)),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "starting an upstream login");
-            issuer.page(
-                StatusCode::BAD_GATEWAY,
-                Some(&session),
-                pages::message(
-                    &issuer.config.issuer,
-                    "Login failed",
-                    "error",
-                    &e.to_string(),
-                ),
-            )
+            issuer.login_failed(StatusCode::BAD_GATEWAY, &session, &e.to_string())
         }
         Err(_) => issuer.server_error_page(),
     }
@@ -193,11 +193,7 @@ pub(crate) async fn upstream_callback(
             "The identity provider did not log you in ({}).",
             scitokens_format::Untrusted::new(q.error.as_deref().unwrap_or("no code"))
         );
-        return issuer.page(
-            StatusCode::FORBIDDEN,
-            Some(&session),
-            pages::message(&issuer.config.issuer, "Login failed", "error", &why),
-        );
+        return issuer.login_failed(StatusCode::FORBIDDEN, &session, &why);
     };
     let redirect = issuer.callback_uri();
     let finished = {
@@ -214,16 +210,7 @@ pub(crate) async fn upstream_callback(
         Ok(Some(Ok(person))) => issuer.logged_in(session, person),
         Ok(Some(Err(e))) => {
             tracing::warn!(error = %e, "finishing an upstream login");
-            issuer.page(
-                StatusCode::BAD_GATEWAY,
-                Some(&session),
-                pages::message(
-                    &issuer.config.issuer,
-                    "Login failed",
-                    "error",
-                    &e.to_string(),
-                ),
-            )
+            issuer.login_failed(StatusCode::BAD_GATEWAY, &session, &e.to_string())
         }
         _ => issuer.server_error_page(),
     }
