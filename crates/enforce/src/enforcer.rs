@@ -285,8 +285,10 @@ impl Enforcer {
     pub fn authorize(&self, token: &str, operation: &Operation, path: &str) -> Result<Decision> {
         let target = RequestTarget::parse(path)?;
         if self.inner.token_cache.is_none() {
-            // Nothing to share the grants with: no `Arc`.
-            return Ok(self.grants_uncached(token)?.test(operation, &target));
+            // Nothing to share the grants with: no `Arc`, and a denial takes them.
+            return Ok(self
+                .grants_uncached(token)?
+                .into_decision(operation, target));
         }
         Ok(self.grants(token)?.test(operation, &target))
     }

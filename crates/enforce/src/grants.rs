@@ -198,6 +198,48 @@ impl Grants {
     /// Tests a request. Pure: the answer depends only on these grants and the request, never
     /// on scope order or on earlier calls.
     pub fn test(&self, operation: &Operation, target: &RequestTarget) -> Decision {
+        match self.granting(operation, target) {
+            Some(by) => Decision::Allowed { by },
+            None => Decision::Denied(Denial {
+                operation: operation.clone(),
+                target: target_string(target),
+                considered: self.scopes.clone(),
+            }),
+        }
+    }
+
+    /// [`test`](Self::test) for grants asked once: a denial takes the scopes and the
+    /// target's text instead of copies.
+    ///
+    /// ```
+    /// use scitokens_enforce::{Decision, Grants, Operation};
+    /// use scitokens_format::{scope::{RequestTarget, Scope}, Profile, UnixTime};
+    ///
+    /// let grants = |s| Grants::new(Profile::Wlcg, Scope::parse_list(s).unwrap(), UnixTime::MAX);
+    /// let target = RequestTarget::parse("/data/./x").unwrap();
+    /// assert!(grants("storage.read:/data").into_decision(&Operation::Read, target.clone()).is_allowed());
+    /// let Decision::Denied(denial) = grants("storage.read:/other").into_decision(&Operation::Read, target) else {
+    ///     panic!("allowed");
+    /// };
+    /// assert_eq!(denial.to_string(), "no scope grants read on /data/x (scopes: storage.read:/other)");
+    /// ```
+    pub fn into_decision(self, operation: &Operation, target: RequestTarget) -> Decision {
+        match self.granting(operation, &target) {
+            Some(by) => Decision::Allowed { by },
+            None => Decision::Denied(Denial {
+                operation: operation.clone(),
+                target: match target {
+                    RequestTarget::Path(path) => path.into_string(),
+                    url => target_string(&url),
+                },
+                considered: self.scopes,
+            }),
+        }
+    }
+
+    /// The first granting scope (in token order) for each operation the request needs;
+    /// `None` if one has none.
+    fn granting(&self, operation: &Operation, target: &RequestTarget) -> Option<Vec<Scope>> {
         let mut by = Vec::new();
         for part in operation.parts() {
             // The first granting scope in token order, found among the candidates only.
@@ -205,19 +247,10 @@ impl Grants {
             let first = match &self.index {
                 Some(index) => index.first(target, |i| grants(&self.scopes[i])),
                 None => self.scopes.iter().position(grants),
-            };
-            match first {
-                Some(i) => by.push(self.scopes[i].clone()),
-                None => {
-                    return Decision::Denied(Denial {
-                        operation: operation.clone(),
-                        target: target_string(target),
-                        considered: self.scopes.clone(),
-                    })
-                }
-            }
+            }?;
+            by.push(self.scopes[first].clone());
         }
-        Decision::Allowed { by }
+        Some(by)
     }
 
     /// The grants as ACLs in `form`.
@@ -417,6 +450,9 @@ mod tests {
             // Same answer, and the same granting scopes, with and without the index.
             prop_assert_eq!(scanned.test(&op, &target).is_allowed(), expected);
             prop_assert_eq!(indexed.test(&op, &target), scanned.test(&op, &target));
+            // Grants asked once decide the same, denials included.
+            let once = scanned.test(&op, &target);
+            prop_assert_eq!(scanned.into_decision(&op, target), once);
         }
     }
 }

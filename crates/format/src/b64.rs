@@ -13,6 +13,24 @@ pub(crate) fn decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode_to_vec(text).ok()
 }
 
+/// The length `text` decodes to, if it is strict base64url (as [`decode`] judges), without
+/// decoding it.
+pub(crate) fn decoded_len(text: &str) -> Option<usize> {
+    URL_SAFE_NO_PAD.check(text.as_bytes()).ok()?;
+    URL_SAFE_NO_PAD.decoded_length(text.as_bytes()).ok()
+}
+
+/// Decodes strict base64url into `out`, which must hold [`decoded_len`] bytes; `None` when
+/// [`decode`] would refuse `text` or `out` is too short.
+pub(crate) fn decode_into<'a>(text: &str, out: &'a mut [u8]) -> Option<&'a [u8]> {
+    let len = URL_SAFE_NO_PAD.decoded_length(text.as_bytes()).ok()?;
+    let out = out.get_mut(..len)?;
+    URL_SAFE_NO_PAD
+        .decode(text.as_bytes(), base64_simd::Out::from_slice(out))
+        .ok()
+        .map(|decoded| &*decoded)
+}
+
 /// Encodes as base64url without padding.
 pub(crate) fn encode(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode_to_string(bytes)
@@ -57,6 +75,10 @@ mod tests {
         #[test]
         fn agrees_with_the_reference_on_any_text(text in "[A-Za-z0-9_=+/ -]{0,70}") {
             proptest::prop_assert_eq!(decode(&text), reference(&text));
+            // The check and the decoding into a buffer judge alike.
+            proptest::prop_assert_eq!(decoded_len(&text), decode(&text).map(|d| d.len()));
+            let mut out = [0u8; 64];
+            proptest::prop_assert_eq!(decode_into(&text, &mut out).map(<[u8]>::to_vec), decode(&text));
         }
 
         #[test]

@@ -5,7 +5,6 @@ use serde_json::{Map, Value};
 
 use crate::clock::UnixTime;
 use crate::error::{FormatError, Result};
-use crate::json;
 use crate::object::{Found, Object, Vocabulary};
 use crate::text::Untrusted;
 
@@ -297,9 +296,9 @@ impl Claims {
             Some(Found::Other(Value::Array(_))) => {
                 ClaimValue::Malformed("empty audience array".into())
             }
-            Some(Found::Other(other)) => ClaimValue::Malformed(format!(
+            Some(other) => ClaimValue::Malformed(format!(
                 "expected a string or an array of strings, found {}",
-                json::describe(other)
+                other.describe()
             )),
         }
     }
@@ -330,17 +329,16 @@ fn string_claim(value: Option<Found<'_>>) -> ClaimValue<&str> {
     match value {
         None => ClaimValue::Absent,
         Some(Found::Str(s)) => ClaimValue::Present(s),
-        Some(Found::Other(other)) => ClaimValue::Malformed(format!(
-            "expected a string, found {}",
-            json::describe(other)
-        )),
+        Some(other) => {
+            ClaimValue::Malformed(format!("expected a string, found {}", other.describe()))
+        }
     }
 }
 
 fn time_claim(value: Option<Found<'_>>) -> ClaimValue<UnixTime> {
     match value {
         None => ClaimValue::Absent,
-        Some(Found::Other(Value::Number(n))) => match n.as_i64() {
+        Some(Found::Number(n)) => match n.as_i64() {
             Some(t) => ClaimValue::Present(UnixTime::from_secs(t)),
             None => match n.as_f64().map(f64::floor) {
                 // Within ±2^53 a float floors to an exact integer.
@@ -350,13 +348,9 @@ fn time_claim(value: Option<Found<'_>>) -> ClaimValue<UnixTime> {
                 _ => ClaimValue::Malformed(format!("time {n} is out of range")),
             },
         },
-        Some(Found::Str(s)) => ClaimValue::Malformed(format!(
+        Some(other) => ClaimValue::Malformed(format!(
             "expected a number of seconds, found {}",
-            json::describe(&Value::String(s.to_owned()))
-        )),
-        Some(Found::Other(other)) => ClaimValue::Malformed(format!(
-            "expected a number of seconds, found {}",
-            json::describe(other)
+            other.describe()
         )),
     }
 }

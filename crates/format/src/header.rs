@@ -36,11 +36,12 @@ const SLOT_CRIT: usize = 3;
 /// `alg`, `kid` and `typ` are kept typed; every parameter (including the key-locating `jku`,
 /// `x5u`, `x5c` and `jwk`, which are never used to find keys) is in [`to_map`](Self::to_map),
 /// read again from the header's JSON text when asked for. Decoding a token therefore builds
-/// no JSON values for the header: `alg` and `typ` are read in place, only `kid` is copied.
+/// no JSON values and copies no strings: `alg` and `typ` are read in place, and `kid` is a
+/// range of the header's text (copied only if it was written with escapes).
 #[derive(Debug, Clone)]
 pub struct Header {
     alg: Algorithm,
-    kid: Option<String>,
+    kid: Option<Kid>,
     typ: Option<Cow<'static, str>>,
     /// The header as decoded (or as written, for a minted one): a JSON object.
     json: String,
@@ -50,7 +51,7 @@ impl PartialEq for Header {
     /// The same parameters with the same values, in the same order (white space aside).
     fn eq(&self, other: &Self) -> bool {
         self.alg == other.alg
-            && self.kid == other.kid
+            && self.kid() == other.kid()
             && self.typ == other.typ
             && (self.json == other.json || self.to_map() == other.to_map())
     }
@@ -73,14 +74,16 @@ impl Header {
         json.push_str(alg.as_str());
         json.push_str("\",\"typ\":");
         json.push_str(&quoted(typ));
-        if let Some(kid) = kid {
+        let kid = kid.map(|kid| {
             json.push_str(",\"kid\":");
+            let start = json.len() + 1;
             json.push_str(&quoted(kid));
-        }
+            Kid::of(&json, kid, start)
+        });
         json.push('}');
         Header {
             alg,
-            kid: kid.map(str::to_owned),
+            kid,
             typ: Some(intern_typ(Cow::Borrowed(typ))),
             json,
         }
@@ -141,7 +144,10 @@ impl Header {
                     reason: "is not supported (no JWS extensions are implemented)".into(),
                 });
             }
-            let kid = string_field(fields.kid, SLOT_KID)?.map(Cow::into_owned);
+            let kid = string_field(fields.kid, SLOT_KID)?.map(|kid| match kid {
+                Cow::Borrowed(s) => Kid::of(&json, s, offset_in(&json, s)),
+                Cow::Owned(s) => Kid::Owned(s),
+            });
             let typ = string_field(fields.typ, SLOT_TYP)?.map(|t| intern_typ(t));
             (alg, kid, typ)
         };
@@ -160,7 +166,15 @@ impl Header {
 
     /// The key identifier, if any.
     pub fn kid(&self) -> Option<&str> {
-        self.kid.as_deref()
+        match self.kid.as_ref()? {
+            // The range was found in this text; `get` keeps a mistake from becoming a panic.
+            Kid::InText { start, end } => Some(
+                self.json
+                    .get(*start as usize..*end as usize)
+                    .unwrap_or_default(),
+            ),
+            Kid::Owned(kid) => Some(kid),
+        }
     }
 
     /// The media type, if any.
@@ -193,6 +207,34 @@ impl Header {
     pub(crate) fn to_json(&self) -> String {
         self.json.clone()
     }
+}
+
+/// Where a header's `kid` is: a range of its text (written without escapes), or its own copy.
+#[derive(Debug, Clone)]
+enum Kid {
+    InText { start: u32, end: u32 },
+    Owned(String),
+}
+
+impl Kid {
+    /// `kid`, which `json` holds at `start` if it was written there as it is; a copy
+    /// otherwise.
+    fn of(json: &str, kid: &str, start: usize) -> Kid {
+        let end = start.saturating_add(kid.len());
+        match (u32::try_from(start), u32::try_from(end)) {
+            (Ok(s), Ok(e)) if json.get(start..end) == Some(kid) => Kid::InText { start: s, end: e },
+            _ => Kid::Owned(kid.to_owned()),
+        }
+    }
+}
+
+/// Where `inner`, a slice of `outer`, starts in it (`usize::MAX` if it is not a slice of it,
+/// which [`Kid::of`] then copies).
+fn offset_in(outer: &str, inner: &str) -> usize {
+    (inner.as_ptr() as usize)
+        .checked_sub(outer.as_ptr() as usize)
+        .filter(|start| start + inner.len() <= outer.len())
+        .unwrap_or(usize::MAX)
 }
 
 /// `typ` as a shared constant for the two values tokens carry, else owned.
@@ -408,6 +450,27 @@ impl<'de> Visitor<'de> for TextSeed {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `kid` is read where it is written, and copied when it was written with escapes, by
+    /// the reader and by the minting constructor alike.
+    #[test]
+    fn kid_in_place_or_copied() {
+        for kid in ["k1", "", "k\"1", "é/\\", "\u{1}"] {
+            let minted = Header::new(Algorithm::Rs256, TYP_JWT, Some(kid));
+            assert_eq!(minted.kid(), Some(kid));
+            let read = Header::from_json(minted.json.as_bytes()).unwrap();
+            assert_eq!(read.kid(), Some(kid));
+            assert_eq!(read, minted);
+            let escaped = matches!(read.kid, Some(Kid::Owned(_)));
+            assert_eq!(
+                escaped,
+                serde_json::to_string(kid).unwrap().len() != kid.len() + 2
+            );
+        }
+        let h = Header::from_json(br#"{"kid":"a\u0062c","alg":"ES256"}"#).unwrap();
+        assert_eq!(h.kid(), Some("abc"));
+        assert_eq!(Header::new(Algorithm::Es256, TYP_JWT, None).kid(), None);
+    }
 
     /// The fast path reads what the general reader reads, or leaves the text to it.
     #[test]

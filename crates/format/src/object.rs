@@ -19,7 +19,7 @@ use std::sync::OnceLock;
 
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use crate::json;
 use crate::members::{self, Raw};
@@ -50,7 +50,10 @@ pub(crate) trait Vocabulary {
 /// A member name: one of the vocabulary's (no allocation) or another, owned.
 type Name = Cow<'static, str>;
 
-/// A member's value: a plain string left in the object's text, or a JSON value.
+/// A member's value: a plain string left in the object's text, a number, or another JSON
+/// value. Kept small (40 bytes): a typical token's dozen members then fit one small
+/// allocation, where an inline [`Value`] (80 bytes with `preserve_order`) made each member
+/// 120 bytes and the claims a large one (`docs/performance.md`).
 #[derive(Clone)]
 enum Member {
     /// A string without escapes: bytes `start..end` of the object's text. Its [`Value`] is
@@ -59,9 +62,29 @@ enum Member {
     Plain {
         start: u32,
         end: u32,
-        value: OnceLock<Value>,
+        value: OnceLock<Box<Value>>,
     },
-    Value(Value),
+    /// A number (the times), read by the typed readers as it is; its [`Value`] made only
+    /// when asked for.
+    Number {
+        number: Number,
+        value: OnceLock<Box<Value>>,
+    },
+    /// Any other value.
+    Value(Box<Value>),
+}
+
+impl Member {
+    /// `value` as a member.
+    fn of(value: Value) -> Member {
+        match value {
+            Value::Number(number) => Member::Number {
+                number,
+                value: OnceLock::new(),
+            },
+            other => Member::Value(Box::new(other)),
+        }
+    }
 }
 
 /// A member value as the typed readers see it: a string, or any other JSON value.
@@ -69,8 +92,21 @@ enum Member {
 pub(crate) enum Found<'a> {
     /// A string (plain or not).
     Str(&'a str),
-    /// Anything but a string.
+    /// A number.
+    Number(&'a Number),
+    /// Anything but a string or a number.
     Other(&'a Value),
+}
+
+impl Found<'_> {
+    /// What the value is, for an error message: `the number 7`, `an array [...]`.
+    pub(crate) fn describe(self) -> String {
+        match self {
+            Found::Str(s) => json::describe(&Value::String(s.to_owned())),
+            Found::Number(n) => json::describe(&Value::Number(n.clone())),
+            Found::Other(other) => json::describe(other),
+        }
+    }
 }
 
 /// A JSON object in member order with O(1) access to the names of `V`.
@@ -121,10 +157,10 @@ impl<V: Vocabulary> Object<V> {
                             end,
                             value: OnceLock::new(),
                         },
-                        _ => Member::Value(Value::String(s.to_owned())),
+                        _ => Member::of(Value::String(s.to_owned())),
                     }
                 }
-                Raw::Json(value) => Member::Value(value),
+                Raw::Json(value) => Member::of(value),
             };
             object
                 .push_new(&mut others, Key::of::<V>(name), member)
@@ -161,9 +197,7 @@ impl<V: Vocabulary> Object<V> {
         for (name, value) in map {
             match V::slot(&name) {
                 Some(slot) => object.insert_known(slot, value),
-                None => object
-                    .members
-                    .push((Cow::Owned(name), Member::Value(value))),
+                None => object.members.push((Cow::Owned(name), Member::of(value))),
             }
         }
         object
@@ -236,15 +270,21 @@ impl<V: Vocabulary> Object<V> {
     fn found<'a>(&'a self, member: &'a Member) -> Found<'a> {
         match member {
             Member::Plain { start, end, .. } => Found::Str(self.plain(*start, *end)),
-            Member::Value(Value::String(s)) => Found::Str(s),
-            Member::Value(other) => Found::Other(other),
+            Member::Number { number, .. } => Found::Number(number),
+            Member::Value(value) => match value.as_ref() {
+                Value::String(s) => Found::Str(s),
+                other => Found::Other(other),
+            },
         }
     }
 
     fn value<'a>(&'a self, member: &'a Member) -> &'a Value {
         match member {
             Member::Plain { start, end, value } => {
-                value.get_or_init(|| Value::String(self.plain(*start, *end).to_owned()))
+                value.get_or_init(|| Box::new(Value::String(self.plain(*start, *end).to_owned())))
+            }
+            Member::Number { number, value } => {
+                value.get_or_init(|| Box::new(Value::Number(number.clone())))
             }
             Member::Value(value) => value,
         }
@@ -255,10 +295,10 @@ impl<V: Vocabulary> Object<V> {
         match V::slot(name) {
             Some(slot) => self.insert_known(slot, value),
             None => match self.members.iter_mut().find(|(n, _)| n == name) {
-                Some((_, existing)) => *existing = Member::Value(value),
+                Some((_, existing)) => *existing = Member::of(value),
                 None => self
                     .members
-                    .push((Cow::Owned(name.to_owned()), Member::Value(value))),
+                    .push((Cow::Owned(name.to_owned()), Member::of(value))),
             },
         }
     }
@@ -268,9 +308,9 @@ impl<V: Vocabulary> Object<V> {
             ABSENT => {
                 self.known[slot] = self.members.len() as u32;
                 self.members
-                    .push((Cow::Borrowed(V::NAMES[slot]), Member::Value(value)));
+                    .push((Cow::Borrowed(V::NAMES[slot]), Member::of(value)));
             }
-            i => self.members[i as usize].1 = Member::Value(value),
+            i => self.members[i as usize].1 = Member::of(value),
         }
     }
 
@@ -300,16 +340,18 @@ impl<V: Vocabulary> Object<V> {
             .into_iter()
             .map(|(n, m)| {
                 let value = match m {
-                    Member::Plain { start, end, value } => {
-                        value.into_inner().unwrap_or_else(|| {
+                    Member::Plain { start, end, value } => value.into_inner().map_or_else(
+                        || {
                             Value::String(
                                 text.get(start as usize..end as usize)
                                     .unwrap_or_default()
                                     .to_owned(),
                             )
-                        })
-                    }
-                    Member::Value(value) => value,
+                        },
+                        |made| *made,
+                    ),
+                    Member::Number { number, .. } => Value::Number(number),
+                    Member::Value(value) => *value,
                 };
                 (n.into_owned(), value)
             })
@@ -354,6 +396,7 @@ impl<V: Vocabulary> Serialize for Object<V> {
         for (name, member) in &self.members {
             match self.found(member) {
                 Found::Str(s) => map.serialize_entry(name.as_ref(), s)?,
+                Found::Number(n) => map.serialize_entry(name.as_ref(), n)?,
                 Found::Other(value) => map.serialize_entry(name.as_ref(), value)?,
             }
         }
@@ -451,7 +494,7 @@ impl<'de, V: Vocabulary> Visitor<'de> for ObjectVisitor<V> {
         while let Some(key) = access.next_key_seed(KeySeed::<V>(PhantomData))? {
             let value = access.next_value_seed(json::NESTED)?;
             object
-                .push_new(&mut others, key, Member::Value(value))
+                .push_new(&mut others, key, Member::of(value))
                 .map_err(|name| duplicate(&name))?;
         }
         Ok(object)
@@ -470,6 +513,13 @@ pub(crate) fn duplicate<E: de::Error>(name: &str) -> E {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_member_stays_small() {
+        // Twelve members (a typical token's claims) in one allocation glibc serves from its
+        // per-thread cache (chunks up to 1032 bytes).
+        assert!(std::mem::size_of::<(Name, Member)>() * 12 <= 1032);
+    }
+
     struct Abc;
     impl Vocabulary for Abc {
         const NAMES: &'static [&'static str] = &["a", "b", "c"];
@@ -484,7 +534,7 @@ mod tests {
         let o = parse(r#"{"x":1,"b":2,"a":{"n":[1]},"y":"s"}"#).unwrap();
         let names: Vec<_> = o.iter().map(|(n, _)| n).collect();
         assert_eq!(names, ["x", "b", "a", "y"]);
-        assert_eq!(o.known_found(1), Some(Found::Other(&Value::from(2))));
+        assert_eq!(o.known_found(1), Some(Found::Number(&Number::from(2))));
         assert_eq!(o.known_found(2), None);
         assert_eq!(o.get_found("y"), Some(Found::Str("s")));
         assert_eq!(o.get("y"), Some(&Value::from("s")));
@@ -541,6 +591,6 @@ mod tests {
         o.insert("z", 6.into());
         assert_eq!(o_text(&o), r#"{"a":3,"x":4,"c":5,"z":6}"#);
         assert_eq!(o.len(), 4);
-        assert_eq!(o.known_found(2), Some(Found::Other(&Value::from(5))));
+        assert_eq!(o.known_found(2), Some(Found::Number(&Number::from(5))));
     }
 }

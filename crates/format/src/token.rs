@@ -18,16 +18,20 @@ pub const DEFAULT_MAX_TOKEN_LEN: usize = 64 * 1024;
 pub struct UnverifiedToken {
     raw: String,
     decoded: Decoded,
+    signature: Vec<u8>,
 }
 
-/// What decoding a token gives besides the token itself.
+/// What decoding a token gives besides the token itself (and its signature, which a
+/// [`TokenRef`] decodes only when it checks it).
 #[derive(Debug, Clone)]
 struct Decoded {
     signing_input_len: usize,
     header: Header,
     claims: Claims,
-    signature: Vec<u8>,
 }
+
+/// The longest signature accepted: an RSA signature is as long as the modulus.
+const MAX_SIGNATURE_LEN: usize = (MAX_RSA_BITS / 8) as usize;
 
 impl UnverifiedToken {
     /// Decodes a compact JWS with the default size limit.
@@ -70,7 +74,7 @@ impl UnverifiedToken {
 
     /// The decoded signature bytes.
     pub fn signature(&self) -> &[u8] {
-        &self.decoded.signature
+        &self.signature
     }
 
     /// Checks the signature with the key of `keys` that the header's `kid` names (or the only
@@ -82,7 +86,7 @@ impl UnverifiedToken {
 
     /// Checks the signature with a key the caller chose; the token's `kid` is not consulted.
     pub fn verify_with_key(self, key: &VerifyingKey) -> Result<VerifiedToken> {
-        self.decoded.check(&self.raw, key)?;
+        self.decoded.check(&self.raw, key, &self.signature)?;
         Ok(self.into_verified())
     }
 
@@ -146,10 +150,11 @@ impl<'a> TokenRef<'a> {
         let header_json =
             b64::decode(header_b64).ok_or(FormatError::Base64 { part: Part::Header })?;
         let header = Header::from_decoded(header_json)?;
-        let signature = b64::decode(signature_b64).ok_or(FormatError::Base64 {
+        // Checked here, decoded when verified (onto the stack: no allocation).
+        let signature_len = b64::decoded_len(signature_b64).ok_or(FormatError::Base64 {
             part: Part::Signature,
         })?;
-        check_signature_length(header.alg(), signature.len())?;
+        check_signature_length(header.alg(), signature_len)?;
         let payload_json = b64::decode(payload_b64).ok_or(FormatError::Base64 {
             part: Part::Payload,
         })?;
@@ -160,7 +165,6 @@ impl<'a> TokenRef<'a> {
                 signing_input_len: second,
                 header,
                 claims,
-                signature,
             },
         })
     }
@@ -179,7 +183,9 @@ impl<'a> TokenRef<'a> {
     /// key, if the token has no `kid`); the header and claims it covers, if it holds.
     pub fn verify(self, keys: &KeySet) -> Result<VerifiedClaims> {
         let key = keys.select(self.header().kid())?;
-        self.decoded.check(self.raw, key)?;
+        let mut buffer = [0u8; MAX_SIGNATURE_LEN];
+        let signature = b64::decode_into(self.signature_b64(), &mut buffer).unwrap_or_default();
+        self.decoded.check(self.raw, key, signature)?;
         Ok(VerifiedClaims {
             header: self.decoded.header,
             claims: self.decoded.claims,
@@ -190,20 +196,29 @@ impl<'a> TokenRef<'a> {
     pub fn into_owned(self) -> UnverifiedToken {
         UnverifiedToken {
             raw: self.raw.to_owned(),
+            signature: b64::decode(self.signature_b64()).unwrap_or_default(),
             decoded: self.decoded,
         }
+    }
+
+    /// The signature segment, checked when the token was decoded.
+    fn signature_b64(&self) -> &str {
+        self.raw
+            .get(self.decoded.signing_input_len + 1..)
+            .unwrap_or_default()
     }
 }
 
 impl Decoded {
-    /// Checks the signature over the signing input of `raw`, the token this was decoded from.
-    fn check(&self, raw: &str, key: &VerifyingKey) -> Result<()> {
+    /// Checks `signature` over the signing input of `raw`, the token this was decoded from.
+    /// (A signature that did not decode is empty, and fails.)
+    fn check(&self, raw: &str, key: &VerifyingKey, signature: &[u8]) -> Result<()> {
         // The length was measured on `raw`; were it not, the check would fail, never pass.
         let signing_input = raw
             .as_bytes()
             .get(..self.signing_input_len)
             .unwrap_or_default();
-        key.verify(self.header.alg(), signing_input, &self.signature)
+        key.verify(self.header.alg(), signing_input, signature)
     }
 }
 

@@ -94,6 +94,16 @@ impl RequestPath {
     pub fn is_dir(&self) -> bool {
         self.dir
     }
+
+    /// [`as_str`](Self::as_str), taken out of the path without a copy.
+    ///
+    /// ```
+    /// use scitokens_format::scope::RequestPath;
+    /// assert_eq!(RequestPath::parse("/a/./b/").unwrap().into_string(), "/a/b");
+    /// ```
+    pub fn into_string(self) -> String {
+        self.path
+    }
 }
 
 impl fmt::Display for RequestPath {
