@@ -277,12 +277,13 @@ struct Fields<'de> {
 
 impl<'de> Fields<'de> {
     /// Records a parameter read from the header, `others` holding the other names read so
-    /// far; `Err` with the name if the header already had it.
+    /// far; `Err` with the name if the header already had it. `text` is asked for only for
+    /// `alg`, `kid` and `typ`, the parameters kept.
     fn set(
         &mut self,
         others: &mut NameSet,
         key: Key,
-        text: Text<'de>,
+        text: impl FnOnce() -> Text<'de>,
     ) -> std::result::Result<(), Cow<'static, str>> {
         let slot = match key {
             Key::Known(SLOT_CRIT) if self.crit => return Err(Cow::Borrowed("crit")),
@@ -302,7 +303,7 @@ impl<'de> Fields<'de> {
         if target.is_some() {
             return Err(Cow::Borrowed(HeaderNames::NAMES[slot]));
         }
-        *target = Some(text);
+        *target = Some(text());
         Ok(())
     }
 }
@@ -322,11 +323,13 @@ fn read_plain_fields(json: &str) -> Option<Fields<'_>> {
     let mut fields = Fields::default();
     let mut others = NameSet::default();
     members::read_object(json, |name, raw| {
-        let text = match raw {
+        let text = || match raw {
             Raw::Str(s, _) => Text::Str(Cow::Borrowed(s)),
-            // A string with escapes, read by serde_json.
-            Raw::Json(Value::String(s)) => Text::Str(Cow::Owned(s)),
-            Raw::Json(value) => Text::Other(value),
+            raw => match raw.into_value() {
+                // A string with escapes, read by serde_json.
+                Value::String(s) => Text::Str(Cow::Owned(s)),
+                value => Text::Other(value),
+            },
         };
         fields
             .set(&mut others, Key::of::<HeaderNames>(name), text)
@@ -373,7 +376,7 @@ impl<'de> Visitor<'de> for FieldsVisitor {
                 _ => Text::Other(access.next_value_seed(json::NESTED)?),
             };
             fields
-                .set(&mut others, key, text)
+                .set(&mut others, key, || text)
                 .map_err(|name| duplicate(&name))?;
         }
         Ok(fields)

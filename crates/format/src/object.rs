@@ -78,11 +78,23 @@ impl Member {
     /// `value` as a member.
     fn of(value: Value) -> Member {
         match value {
-            Value::Number(number) => Member::Number {
-                number,
-                value: OnceLock::new(),
-            },
+            Value::Number(number) => Member::number(number),
             other => Member::Value(Box::new(other)),
+        }
+    }
+
+    /// `value` as a member, kept in its box unless it is a number.
+    fn of_boxed(value: Box<Value>) -> Member {
+        match value.as_ref() {
+            Value::Number(number) => Member::number(number.clone()),
+            _ => Member::Value(value),
+        }
+    }
+
+    fn number(number: Number) -> Member {
+        Member::Number {
+            number,
+            value: OnceLock::new(),
         }
     }
 }
@@ -160,7 +172,8 @@ impl<V: Vocabulary> Object<V> {
                         _ => Member::of(Value::String(s.to_owned())),
                     }
                 }
-                Raw::Json(value) => Member::of(value),
+                Raw::Uint(n) => Member::number(n.into()),
+                Raw::Json(value) => Member::of_boxed(value),
             };
             object
                 .push_new(&mut others, Key::of::<V>(name), member)

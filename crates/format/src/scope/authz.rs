@@ -106,34 +106,58 @@ const TABLE: [(Authz, &str, ResourceRule); 14] = [
 
 /// Whether `c` may appear in an authorization name: `[A-Za-z0-9._-]`.
 pub(crate) fn is_authz_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+    u8::try_from(c).is_ok_and(is_authz_byte)
+}
+
+/// [`is_authz_char`] for a byte of UTF-8 text (the name's characters are all ASCII).
+pub(crate) fn is_authz_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-')
 }
 
 impl Authz {
     /// The authorization named `name`, whose characters the caller has checked.
     pub(crate) fn from_name(name: &str) -> Self {
+        // Length first: most names are told apart without comparing bytes.
         TABLE
             .iter()
-            .find(|(_, known, _)| *known == name)
+            .find(|(_, known, _)| known.len() == name.len() && *known == name)
             .map_or_else(|| Authz::Other(name.to_owned()), |(a, _, _)| a.clone())
+    }
+
+    /// This authorization's row of [`TABLE`] (rows are in declaration order, which a test
+    /// checks); `None` for [`Authz::Other`].
+    fn row(&self) -> Option<&'static (Authz, &'static str, ResourceRule)> {
+        let i = match self {
+            Authz::Read => 0,
+            Authz::Write => 1,
+            Authz::StorageRead => 2,
+            Authz::StorageCreate => 3,
+            Authz::StorageModify => 4,
+            Authz::StorageStage => 5,
+            Authz::StoragePoll => 6,
+            Authz::Queue => 7,
+            Authz::Execute => 8,
+            Authz::ComputeRead => 9,
+            Authz::ComputeCreate => 10,
+            Authz::ComputeModify => 11,
+            Authz::ComputeCancel => 12,
+            Authz::Condor => 13,
+            Authz::Other(_) => return None,
+        };
+        TABLE.get(i)
     }
 
     /// The name as written in a scope.
     pub fn as_str(&self) -> &str {
-        match self {
-            Authz::Other(name) => name,
-            known => TABLE
-                .iter()
-                .find(|(a, _, _)| a == known)
-                .map_or("", |(_, name, _)| name),
+        match (self, self.row()) {
+            (Authz::Other(name), _) => name,
+            (_, row) => row.map_or("", |(_, name, _)| name),
         }
     }
 
     /// What may follow the `:` for this name.
     pub fn resource_rule(&self) -> ResourceRule {
-        TABLE
-            .iter()
-            .find(|(a, _, _)| a == self)
+        self.row()
             .map_or(ResourceRule::Optional, |(_, _, rule)| *rule)
     }
 
@@ -175,5 +199,35 @@ impl FromStr for Authz {
             });
         }
         Ok(Authz::from_name(s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_named_authorization_finds_its_own_row() {
+        for (authz, name, rule) in &TABLE {
+            assert_eq!(authz.as_str(), *name);
+            assert_eq!(authz.resource_rule(), *rule);
+            assert_eq!(&Authz::from_name(name), authz);
+        }
+        let other = Authz::from_name("wlcg.groups");
+        assert_eq!(other, Authz::Other("wlcg.groups".into()));
+        assert_eq!(
+            (other.as_str(), other.resource_rule()),
+            ("wlcg.groups", ResourceRule::Optional)
+        );
+    }
+
+    #[test]
+    fn name_characters() {
+        for c in ['a', 'Z', '0', '.', '_', '-'] {
+            assert!(is_authz_char(c));
+        }
+        for c in [':', ' ', '/', 'é', '\0', 'ſ'] {
+            assert!(!is_authz_char(c));
+        }
     }
 }
