@@ -84,25 +84,25 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    #[inline]
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.text.as_bytes().get(self.pos).copied()
     }
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<u8> {
         let b = self.peek()?;
         self.pos += 1;
         Some(b)
     }
 
-    #[inline]
+    #[inline(always)]
     fn eat(&mut self, want: u8) -> Option<()> {
         (self.next()? == want).then_some(())
     }
 
     /// JSON white space (RFC 8259 §2): space, tab, line feed, carriage return.
-    #[inline]
+    #[inline(always)]
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.pos += 1;
@@ -112,7 +112,7 @@ impl<'a> Reader<'a> {
     /// The rest of a string whose opening quote was read, if it has no escape and no control
     /// character (which JSON forbids unescaped). The text is UTF-8 already, and a quote is
     /// ASCII, so the slice ends on a character boundary.
-    #[inline]
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<&'a str> {
         let rest = self.text.as_bytes().get(self.pos..)?;
         let len = string_end(rest)?;
@@ -126,7 +126,7 @@ impl<'a> Reader<'a> {
 
     /// A non-negative integer of at most 19 digits (below 2^64, so no overflow) with no
     /// fraction or exponent, as serde_json reads it: a `u64`.
-    #[inline]
+    #[inline(always)]
     fn plain_integer(&mut self) -> Option<u64> {
         let rest = self.text.as_bytes().get(self.pos..)?;
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
@@ -143,7 +143,7 @@ impl<'a> Reader<'a> {
         Some(n)
     }
 
-    #[inline]
+    #[inline(always)]
     fn literal(&mut self, word: &[u8]) -> bool {
         let found = self.text.as_bytes().get(self.pos..self.pos + word.len()) == Some(word);
         if found {
@@ -152,6 +152,7 @@ impl<'a> Reader<'a> {
         found
     }
 
+    #[inline(always)]
     fn value(&mut self) -> Option<Raw<'a>> {
         let start = self.pos;
         let plain = match self.peek()? {
