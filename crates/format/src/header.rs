@@ -233,7 +233,11 @@ impl Kid {
 fn offset_in(outer: &str, inner: &str) -> usize {
     (inner.as_ptr() as usize)
         .checked_sub(outer.as_ptr() as usize)
-        .filter(|start| start + inner.len() <= outer.len())
+        .filter(|start| {
+            start
+                .checked_add(inner.len())
+                .is_some_and(|end| end <= outer.len())
+        })
         .unwrap_or(usize::MAX)
 }
 

@@ -234,6 +234,11 @@ fn depth(value: &Value) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_value_as_read_stays_small() {
+        assert!(std::mem::size_of::<Raw<'_>>() <= 32);
+    }
+
     fn members(text: &str) -> Option<Vec<(String, Value)>> {
         let mut out = Vec::new();
         read_object(text, |name, raw| {
