@@ -111,7 +111,7 @@ pub trait Clock: Send + Sync {
 /// On Linux it reads the coarse real-time clock (`CLOCK_REALTIME_COARSE`): the time of the
 /// last kernel tick, which lags the precise clock by at most a tick (1 to 10 ms) and never
 /// runs ahead of it. Claims count whole seconds, so that lag is far below what they can
-/// express; the read costs about 3.5 ns against 35 ns for `SystemTime::now` on the
+/// express; the read costs about 5 ns against 35 ns for `SystemTime::now` on the
 /// measurement machine (`docs/performance.md`), and an enforcer reads the clock on every
 /// request. Elsewhere it reads `SystemTime::now`.
 ///

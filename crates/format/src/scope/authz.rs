@@ -149,9 +149,9 @@ impl Authz {
 
     /// The name as written in a scope.
     pub fn as_str(&self) -> &str {
-        match (self, self.row()) {
-            (Authz::Other(name), _) => name,
-            (_, row) => row.map_or("", |(_, name, _)| name),
+        match self {
+            Authz::Other(name) => name,
+            known => known.row().map_or("", |(_, name, _)| name),
         }
     }
 
